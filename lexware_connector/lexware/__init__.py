@@ -1,0 +1,31 @@
+"""The Lexware Office API in plain Python; imports no odoo."""
+
+from .client import ApiKeyAuth, LexwareClient
+from .errors import (
+    Issue,
+    LexwareAuthError,
+    LexwareError,
+    LexwareOutcomeUnknownError,
+    LexwarePermanentError,
+    LexwareRetryableError,
+)
+from .oauth import SCOPES, OAuthApp, OAuthTokens, OAuthTokenSource, make_pkce_pair
+from .ratelimit import TokenBucket, shared_bucket
+
+__all__ = [
+    "SCOPES",
+    "ApiKeyAuth",
+    "Issue",
+    "LexwareAuthError",
+    "LexwareClient",
+    "LexwareError",
+    "LexwareOutcomeUnknownError",
+    "LexwarePermanentError",
+    "LexwareRetryableError",
+    "OAuthApp",
+    "OAuthTokenSource",
+    "OAuthTokens",
+    "TokenBucket",
+    "make_pkce_pair",
+    "shared_bucket",
+]

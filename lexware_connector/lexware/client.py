@@ -1,0 +1,337 @@
+"""LexwareClient: the connector's only door to the Lexware Office API.
+
+Retrying happens here, in our own loop, and not in urllib3's `Retry`: urllib3 retries inside
+the connection pool, below the token bucket, so its repeats would skip the bucket and meet
+429s. Every attempt of ours takes a token.
+"""
+
+import calendar
+import datetime
+import hashlib
+import html
+import logging
+import random
+import time
+from urllib.parse import quote
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError
+from urllib3.util.retry import Retry
+
+from .errors import (
+    LexwareAuthError,
+    LexwareOutcomeUnknownError,
+    LexwarePermanentError,
+    LexwareRetryableError,
+    parse_issues,
+)
+from .ratelimit import DEFAULT_SLACK, shared_bucket
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUTS = (5, 30)  # (connect, read) seconds; Lexware's gateway gives up after 30 s
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+PAGE_SIZE_MAX = 250
+SALES_VOUCHER_TYPES = ("salesinvoice", "salescreditnote")
+
+# 500, 502 and 503 are listed with 504 because Lexware's facts say a POST's outcome is
+# unknown after any of them, and its 500 body even reads "... or rate limit exceeded".
+_SERVER_TROUBLE = frozenset({500, 502, 503, 504})
+_RETRY_AFTER_PARSER = Retry(0)
+
+
+class ApiKeyAuth:
+    """A customer's API key, sent as a bearer token."""
+
+    can_refresh = False
+
+    def __init__(self, key):
+        self._key = key
+        self.bucket_key = hashlib.sha256(f"apikey\0{key}".encode()).hexdigest()
+
+    def __repr__(self):
+        return "ApiKeyAuth(key=<hidden>)"
+
+    def authorization(self):
+        return f"Bearer {self._key}"
+
+
+class _TryAgain(Exception):
+    """One attempt failed in a way that is safe to repeat."""
+
+    def __init__(self, reason, *, status=None, retry_after=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+
+
+class _Unauthorized(Exception):
+    def __init__(self, authorization):
+        super().__init__("401")
+        self.authorization = authorization
+
+
+class LexwareClient:
+    """Typed calls to Lexware Office, kept under the rate limit and honest about outcomes.
+
+    GET and PUT are repeated after 429, 5xx and network trouble: a GET changes nothing and a
+    PUT carries a version, so a repeat of one that was carried out is refused as stale (409).
+    A POST is repeated only when it was certainly not carried out: after 429, or when the
+    connection failed before the request left. Otherwise it raises
+    `LexwareOutcomeUnknownError` at once and the caller looks the record up.
+    """
+
+    def __init__(
+        self,
+        base_url,
+        auth,
+        rate=2.0,
+        *,
+        timeouts=DEFAULT_TIMEOUTS,
+        max_attempts=5,
+        max_wait=60.0,
+        session=None,
+    ):
+        self._base_url = base_url.rstrip("/")
+        self._auth = auth
+        self._timeouts = timeouts
+        self._max_attempts = max_attempts
+        self._max_wait = max_wait
+        self._session = session or _new_session()
+        bucket_key = hashlib.sha256(f"{self._base_url}\0{auth.bucket_key}".encode()).hexdigest()
+        self._bucket = shared_bucket(bucket_key, rate * DEFAULT_SLACK, burst=1)
+
+    def __repr__(self):
+        return f"LexwareClient({self._base_url!r}, auth={self._auth!r})"
+
+    # -- typed calls ----------------------------------------------------------------------
+
+    def get_profile(self):
+        return self._request("GET", "/v1/profile")
+
+    def get_posting_categories(self):
+        return self._request("GET", "/v1/posting-categories")
+
+    def find_contacts(self, email=None, name=None, number=None):
+        """Customers matching all given criteria; `name` and `email` match as Lexware does."""
+        params = {"customer": "true"}
+        if email is not None:
+            params["email"] = _search_string(_escape_wildcards(email))
+        if name is not None:
+            params["name"] = _search_string(_escape_wildcards(name))
+        if number is not None:
+            params["number"] = str(number)
+        return list(self._walk_pages("/v1/contacts", params, PAGE_SIZE_MAX))
+
+    def get_contact(self, contact_id):
+        return self._request("GET", f"/v1/contacts/{_segment(contact_id)}")
+
+    def create_contact(self, payload):
+        return self._request("POST", "/v1/contacts", json=payload)
+
+    def create_voucher(self, payload):
+        return self._request("POST", "/v1/vouchers", json=payload)
+
+    def get_voucher(self, voucher_id):
+        return self._request("GET", f"/v1/vouchers/{_segment(voucher_id)}")
+
+    def update_voucher(self, voucher_id, payload):
+        return self._request("PUT", f"/v1/vouchers/{_segment(voucher_id)}", json=payload)
+
+    def upload_voucher_file(self, voucher_id, filename, content, content_type="application/pdf"):
+        return self._request(
+            "POST",
+            f"/v1/vouchers/{_segment(voucher_id)}/files",
+            files={"file": (filename, content, content_type)},
+        )
+
+    def find_vouchers_by_number(self, number, voucher_types=SALES_VOUCHER_TYPES):
+        """Vouchers whose number is exactly `number`, in any status."""
+        params = {
+            "voucherType": ",".join(voucher_types),
+            "voucherStatus": "any",
+            "voucherNumber": _search_string(number),
+        }
+        found = self._walk_pages("/v1/voucherlist", params, PAGE_SIZE_MAX)
+        return [voucher for voucher in found if voucher.get("voucherNumber") == number]
+
+    def iter_voucherlist(
+        self, voucher_types, date_from, date_to, status="any", page_size=PAGE_SIZE_MAX
+    ):
+        """Every voucher of the period, walked month by month.
+
+        Lexware stops a result window at 10,000 entries; a month stays under it.
+        """
+        if isinstance(voucher_types, str):
+            voucher_types = (voucher_types,)
+        if isinstance(status, str):
+            status = (status,)
+        for first, last in _months(_as_date(date_from), _as_date(date_to)):
+            params = {
+                "voucherType": ",".join(voucher_types),
+                "voucherStatus": ",".join(status),
+                "voucherDateFrom": first.isoformat(),
+                "voucherDateTo": last.isoformat(),
+            }
+            yield from self._walk_pages("/v1/voucherlist", params, page_size)
+
+    def get_payments(self, voucher_id):
+        return self._request("GET", f"/v1/payments/{_segment(voucher_id)}")
+
+    # -- the machinery --------------------------------------------------------------------
+
+    def _walk_pages(self, path, params, page_size):
+        page = 0
+        while True:
+            answer = self._request("GET", path, params={**params, "page": page, "size": page_size})
+            yield from answer.get("content", [])
+            if answer.get("last", True) or page + 1 >= answer.get("totalPages", 0):
+                return
+            page += 1
+
+    def _request(self, method, path, *, params=None, json=None, files=None):
+        attempt, waited, refreshed = 0, 0.0, False
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(method, path, attempt, params=params, json=json, files=files)
+            except _Unauthorized as unauthorized:
+                if refreshed or not self._auth.can_refresh:
+                    raise LexwareAuthError(
+                        f"Lexware refused the credentials on {method} {path} (401)", status=401
+                    ) from None
+                self._auth.refresh_after_401(unauthorized.authorization)
+                refreshed = True
+            except _TryAgain as again:
+                delay = _backoff(attempt, again.retry_after)
+                if attempt >= self._max_attempts or waited + delay > self._max_wait:
+                    raise LexwareRetryableError(
+                        f"Lexware {method} {path}: {again.reason}, "
+                        f"gave up after {attempt} attempts",
+                        status=again.status,
+                        retry_after=again.retry_after,
+                    ) from None
+                _logger.info(
+                    "Lexware %s %s: %s; attempt %d/%d, retrying in %.2f s",
+                    method,
+                    path,
+                    again.reason,
+                    attempt,
+                    self._max_attempts,
+                    delay,
+                )
+                if again.retry_after is not None:
+                    self._bucket.defer(again.retry_after)
+                time.sleep(delay)
+                waited += delay
+
+    def _attempt(self, method, path, attempt, **send):
+        self._bucket.acquire()
+        authorization = self._auth.authorization()
+        try:
+            response = self._session.request(
+                method,
+                self._base_url + path,
+                headers={"Authorization": authorization},
+                timeout=self._timeouts,
+                **send,
+            )
+        except requests.RequestException as exc:
+            raise _network_failure(method, path, exc) from None
+        _logger.debug(
+            "Lexware %s %s -> %s (attempt %d)", method, path, response.status_code, attempt
+        )
+        status = response.status_code
+        if status < 300:
+            return _json_or_none(response)
+        if status == 401:
+            raise _Unauthorized(authorization)
+        if status == 429:
+            raise _TryAgain("rate limited (429)", status=429, retry_after=_retry_after(response))
+        if status >= 500:
+            if method == "POST":
+                raise LexwareOutcomeUnknownError(
+                    f"Lexware {method} {path} answered {status}; it may have been carried out",
+                    status=status,
+                )
+            raise _TryAgain(f"server trouble ({status})", status=status)
+        raise LexwarePermanentError(status, parse_issues(_json_or_none(response)))
+
+
+def _new_session():
+    session = requests.Session()
+    session.headers["Accept"] = "application/json"
+    return session
+
+
+def _network_failure(method, path, exc):
+    """Sort a network failure: safe to repeat, or (for a POST that left) of unknown outcome."""
+    name = type(exc).__name__
+    if _never_sent(exc) or method != "POST":
+        return _TryAgain(f"network failure ({name})")
+    return LexwareOutcomeUnknownError(
+        f"Lexware {method} {path} failed after sending ({name}); it may have been carried out"
+    )
+
+
+def _never_sent(exc):
+    """Whether the connection failed before any byte of the request left."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    # requests wraps a refused connection as ConnectionError(MaxRetryError(NewConnectionError)),
+    # and NewConnectionError is a ConnectTimeoutError in urllib3 1.26.
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, ConnectTimeoutError)
+
+
+def _retry_after(response):
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return float(_RETRY_AFTER_PARSER.parse_retry_after(value))
+    except Exception:  # an unreadable hint is no hint
+        return None
+
+
+def _backoff(attempt, retry_after):
+    """Exponential backoff with full jitter; never shorter than the server's Retry-After."""
+    jitter = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))
+    return max(jitter, retry_after or 0.0)
+
+
+def _json_or_none(response):
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _search_string(value):
+    """Lexware wants search strings HTML-escaped; requests URL-encodes them afterwards."""
+    return html.escape(str(value), quote=False)
+
+
+def _escape_wildcards(value):
+    """`_` and `%` are wildcards in contact searches; user data means them literally."""
+    return str(value).replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+
+
+def _segment(identifier):
+    return quote(str(identifier), safe="")
+
+
+def _as_date(value):
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
+def _months(first, last):
+    """Split [first, last] into (start, end) pairs that never cross a month's end."""
+    while first <= last:
+        month_end = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        yield first, min(month_end, last)
+        first = month_end + datetime.timedelta(days=1)

@@ -1,0 +1,83 @@
+"""The errors the client raises: one family, sorted by what the caller should do next.
+
+Messages are built from the HTTP method, the path, the status and Lexware's issues only.
+No error keeps the response or the request, because those carry the Authorization header.
+"""
+
+from typing import NamedTuple
+
+
+class Issue(NamedTuple):
+    """One complaint of Lexware's: the field it is about (may be empty) and the reason."""
+
+    field: str
+    reason: str
+
+    def __str__(self):
+        return f"{self.field}: {self.reason}" if self.field else self.reason
+
+
+class LexwareError(Exception):
+    """Anything Lexware or the way to it answered that is not a success."""
+
+    def __init__(self, message, *, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+class LexwareAuthError(LexwareError):
+    """The authorization is lost: the customer has to connect again or renew the key."""
+
+
+class LexwarePermanentError(LexwareError):
+    """Lexware refused the request; sending it again unchanged would be refused again."""
+
+    def __init__(self, status, issues=()):
+        self.issues = list(issues)
+        message = f"Lexware refused the request ({status})"
+        if self.issues:
+            message += ": " + "; ".join(str(issue) for issue in self.issues)
+        super().__init__(message, status=status)
+
+
+class LexwareRetryableError(LexwareError):
+    """Not carried out, or a safe call that kept failing: try again later."""
+
+    def __init__(self, message, *, status=None, retry_after=None):
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class LexwareOutcomeUnknownError(LexwareError):
+    """A call that is not safe to repeat may or may not have been carried out.
+
+    Look the record up in Lexware before sending it again.
+    """
+
+
+def parse_issues(body):
+    """Lexware's complaints as a list of `Issue`, from either of its two error body shapes."""
+    if not isinstance(body, dict):
+        return []
+    if isinstance(body.get("IssueList"), list):
+        return [_legacy_issue(item) for item in body["IssueList"] if isinstance(item, dict)]
+    details = body.get("details")
+    if isinstance(details, list) and details:
+        return [_regular_issue(item) for item in details if isinstance(item, dict)]
+    if body.get("message"):
+        return [Issue("", str(body["message"]))]
+    return []
+
+
+def _legacy_issue(item):
+    reason = item.get("i18nKey") or item.get("type") or ""
+    return Issue(str(item.get("source") or ""), str(reason))
+
+
+def _regular_issue(item):
+    violation, message = item.get("violation"), item.get("message")
+    if violation and message and violation != message:
+        reason = f"{violation} ({message})"
+    else:
+        reason = violation or message or ""
+    return Issue(str(item.get("field") or ""), str(reason))
