@@ -1,0 +1,131 @@
+"""Odoo configuration and databases for the test suite and the demo.
+
+Used by setup/test and setup/demo:
+
+    python3 setup/odoo_db.py config FILE --db NAME --data-dir DIR [--http-port N]
+    python3 setup/odoo_db.py create FILE NAME [--modules a,b]
+    python3 setup/odoo_db.py drop FILE NAME
+
+PostgreSQL settings come from the PG* environment variables, as libpq reads them, or
+from the Odoo configuration named by ODOO_RC, which `config` starts from.
+"""
+
+import argparse
+import configparser
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GERMAN_CHART = "de_skr03"
+
+
+def odoo_addons_paths():
+    import odoo
+
+    odoo_dir = Path(odoo.__file__).resolve().parent
+    paths = [odoo_dir / "addons", odoo_dir.parent / "addons", ROOT]
+    return [str(path) for path in paths if path.is_dir()]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_config(path, db_name, data_dir, http_port=None):
+    parser = configparser.ConfigParser(interpolation=None)
+    if os.environ.get("ODOO_RC"):
+        parser.read(os.environ["ODOO_RC"])
+    if not parser.has_section("options"):
+        parser.add_section("options")
+    options = parser["options"]
+    options["addons_path"] = ",".join(odoo_addons_paths())
+    options["data_dir"] = str(data_dir)
+    options["db_name"] = db_name
+    options["dbfilter"] = f"^{db_name}$"
+    options["http_port"] = str(http_port or free_port())
+    options["http_interface"] = "127.0.0.1"
+    options["without_demo"] = "all"
+    options["list_db"] = "True"
+    with open(path, "w", encoding="utf-8") as handle:
+        parser.write(handle)
+
+
+def load_config(config_path):
+    import odoo
+
+    odoo.tools.config.parse_config(["-c", str(config_path), "--log-level=warn"])
+    return odoo
+
+
+def create_database(config_path, db_name, modules):
+    """A German company (DE, EUR, SKR03) with `modules` installed."""
+    odoo = load_config(config_path)
+    odoo.service.db.exp_create_database(db_name, False, "en_US", country_code="DE")
+    odoo.sql_db.close_all()
+    install = ["l10n_de", *modules]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "-c",
+            str(config_path),
+            "-d",
+            db_name,
+            "-i",
+            ",".join(install),
+            "--stop-after-init",
+            "--log-level=warn",
+        ],
+        check=True,
+    )
+    check_german_company(odoo, db_name)
+
+
+def check_german_company(odoo, db_name):
+    registry = odoo.modules.registry.Registry.new(db_name)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        company = env.ref("base.main_company")
+        facts = (company.country_id.code, company.currency_id.name, company.chart_template)
+        if facts != ("DE", "EUR", GERMAN_CHART):
+            sys.exit(f"{db_name}: expected a German company (DE, EUR, {GERMAN_CHART}), got {facts}")
+
+
+def drop_database(config_path, db_name):
+    odoo = load_config(config_path)
+    if db_name in odoo.service.db.list_dbs(force=True):
+        odoo.service.db.exp_drop(db_name)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    config = commands.add_parser("config")
+    config.add_argument("file")
+    config.add_argument("--db", required=True)
+    config.add_argument("--data-dir", required=True)
+    config.add_argument("--http-port", type=int)
+    create = commands.add_parser("create")
+    create.add_argument("file")
+    create.add_argument("db")
+    create.add_argument("--modules", default="lexware_connector")
+    drop = commands.add_parser("drop")
+    drop.add_argument("file")
+    drop.add_argument("db")
+    args = parser.parse_args()
+    if args.command == "config":
+        write_config(args.file, args.db, args.data_dir, args.http_port)
+    elif args.command == "create":
+        create_database(args.file, args.db, [m for m in args.modules.split(",") if m])
+    else:
+        drop_database(args.file, args.db)
+
+
+if __name__ == "__main__":
+    main()
