@@ -1,13 +1,17 @@
-"""Fixtures for the client's tests: a fast sandbox, and a scripted server for what the
-sandbox cannot be made to do (a 503 or a dropped connection on a GET, a Retry-After)."""
+"""Fixtures for the client's tests: a fast sandbox, an OAuth connection made by clicking
+"allow", and a scripted server for what the sandbox cannot be made to do (a 503 or a dropped
+connection on a GET, a Retry-After)."""
 
 import socket
 import threading
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
+import requests
 
-from lexware import ApiKeyAuth, LexwareClient
+from lexware import ApiKeyAuth, LexwareClient, OAuthApp, make_pkce_pair
 
 API_KEY = "sandbox-api-key"
 SERVICES = "8f8664a0-fd86-11e1-a21f-0800200c9a66"
@@ -64,7 +68,7 @@ class ScriptedServer:
         self.script = []
         self.seen = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self):
@@ -117,3 +121,59 @@ class ScriptedServer:
 def scripted():
     with ScriptedServer() as server:
         yield server
+
+
+REDIRECT_URI = "https://odoo.example/lexware/oauth/callback"
+
+
+class ConsentForm(HTMLParser):
+    """The form holding the button id=allow: its action and the fields clicking it posts."""
+
+    def __init__(self):
+        super().__init__()
+        self.action, self.fields = None, {}
+        self._action, self._inputs, self._allow = None, {}, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._action, self._inputs, self._allow = attrs.get("action", ""), {}, None
+        elif tag == "input" and attrs.get("name"):
+            self._inputs[attrs["name"]] = attrs.get("value", "")
+        elif tag == "button" and attrs.get("id") == "allow":
+            self._allow = attrs
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self._allow is not None:
+            self.action, self.fields = self._action, dict(self._inputs)
+            if self._allow.get("name"):
+                self.fields[self._allow["name"]] = self._allow.get("value", "")
+
+
+def consent(url):
+    """Click "allow" on the consent page; answer the query of the redirect."""
+    page = requests.get(url, timeout=5)
+    page.raise_for_status()
+    form = ConsentForm()
+    form.feed(page.text)
+    assert form.action is not None, "no allow button on the consent page"
+    answer = requests.post(
+        urljoin(page.url, form.action), data=form.fields, allow_redirects=False, timeout=5
+    )
+    assert answer.status_code in (302, 303), answer.status_code
+    location = answer.headers["Location"]
+    assert location.startswith(REDIRECT_URI)
+    return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+
+
+@pytest.fixture
+def app(fast_sandbox):
+    return OAuthApp(fast_sandbox.url, "sandbox-client", "sandbox-secret", REDIRECT_URI)
+
+
+@pytest.fixture
+def tokens(app):
+    verifier, challenge = make_pkce_pair()
+    redirect = consent(app.authorize_url("state-123", challenge))
+    assert redirect["state"] == "state-123"
+    return app.exchange_code(redirect["code"], verifier)

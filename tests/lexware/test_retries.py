@@ -1,0 +1,119 @@
+"""What is repeated and what is not, against a scripted server and a closed port.
+
+The sandbox faults only POST and PUT; the scripted server covers GETs and Retry-After.
+"""
+
+import json
+import time
+
+import pytest
+from conftest import free_port
+
+import lexware.client
+from lexware import (
+    ApiKeyAuth,
+    LexwareAuthError,
+    LexwareClient,
+    LexwareOutcomeUnknownError,
+    LexwarePermanentError,
+    LexwareRetryableError,
+)
+
+
+@pytest.fixture(autouse=True)
+def short_backoff(monkeypatch):
+    monkeypatch.setattr(lexware.client, "BACKOFF_BASE", 0.01)
+
+
+def make_client(url, **options):
+    return LexwareClient(url, ApiKeyAuth("scripted-key"), rate=1000.0, **options)
+
+
+def reply(status, body=None, **headers):
+    return (status, headers, json.dumps(body or {}).encode())
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_get_is_repeated_after_server_trouble(scripted, status):
+    scripted.script = [reply(status), reply(status), reply(200, {"companyName": "ACME"})]
+    assert make_client(scripted.url).get_profile() == {"companyName": "ACME"}
+    assert len(scripted.seen) == 3
+
+
+def test_get_is_repeated_after_a_dropped_connection(scripted):
+    scripted.script = [("drop",), reply(200, {"companyName": "ACME"})]
+    assert make_client(scripted.url).get_profile()["companyName"] == "ACME"
+    assert len(scripted.seen) == 2
+
+
+def test_attempts_are_bounded(scripted):
+    scripted.script = [reply(503)] * 10
+    with pytest.raises(LexwareRetryableError) as caught:
+        make_client(scripted.url, max_attempts=3).get_profile()
+    assert caught.value.status == 503
+    assert len(scripted.seen) == 3
+
+
+def test_total_wait_is_bounded(scripted):
+    scripted.script = [reply(429, **{"Retry-After": "30"})] * 3
+    started = time.monotonic()
+    with pytest.raises(LexwareRetryableError) as caught:
+        make_client(scripted.url, max_wait=5.0).get_profile()
+    assert time.monotonic() - started < 2.0
+    assert caught.value.retry_after == 30.0
+    assert len(scripted.seen) == 1
+
+
+def test_retry_after_is_honoured(scripted):
+    scripted.script = [reply(429, **{"Retry-After": "1"}), reply(200, {"ok": True})]
+    started = time.monotonic()
+    assert make_client(scripted.url).get_profile() == {"ok": True}
+    assert time.monotonic() - started >= 1.0
+
+
+def test_post_is_repeated_after_429(scripted):
+    scripted.script = [reply(429), reply(200, {"id": "v1"})]
+    assert make_client(scripted.url).create_voucher({"voucherNumber": "R1"}) == {"id": "v1"}
+    assert [method for method, _ in scripted.seen] == ["POST", "POST"]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_post_after_server_trouble_has_an_unknown_outcome(scripted, status):
+    scripted.script = [reply(status)]
+    with pytest.raises(LexwareOutcomeUnknownError) as caught:
+        make_client(scripted.url).create_voucher({"voucherNumber": "R1"})
+    assert caught.value.status == status
+    assert len(scripted.seen) == 1
+
+
+def test_post_after_a_dropped_connection_has_an_unknown_outcome(scripted):
+    scripted.script = [("drop",)]
+    with pytest.raises(LexwareOutcomeUnknownError):
+        make_client(scripted.url).create_voucher({"voucherNumber": "R1"})
+    assert len(scripted.seen) == 1
+
+
+def test_post_to_a_closed_port_is_repeated_then_given_up(caplog):
+    client = make_client(f"http://127.0.0.1:{free_port()}", max_attempts=3)
+    with caplog.at_level("INFO", logger="lexware"), pytest.raises(LexwareRetryableError):
+        client.create_voucher({"voucherNumber": "R1"})
+    retries = [record for record in caplog.records if "retrying" in record.getMessage()]
+    assert len(retries) == 2
+
+
+def test_api_key_401_is_authorization_lost(scripted):
+    scripted.script = [reply(401, {"message": "Unauthorized"})]
+    with pytest.raises(LexwareAuthError) as caught:
+        make_client(scripted.url).get_profile()
+    assert caught.value.status == 401
+    assert len(scripted.seen) == 1
+
+
+@pytest.mark.parametrize("status", [400, 402, 403, 404, 406, 409, 415])
+def test_client_errors_are_permanent_and_not_repeated(scripted, status):
+    scripted.script = [reply(status, {"IssueList": [{"i18nKey": "k", "source": "f"}]})]
+    with pytest.raises(LexwarePermanentError) as caught:
+        make_client(scripted.url).create_voucher({})
+    assert caught.value.status == status
+    assert caught.value.issues == [("f", "k")]
+    assert len(scripted.seen) == 1
