@@ -1,0 +1,9 @@
+from . import (
+    account_move,
+    account_tax,
+    lexware_export_run,
+    lexware_transfer,
+    res_company,
+    res_config_settings,
+    res_partner,
+)

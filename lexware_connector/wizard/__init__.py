@@ -1,0 +1,1 @@
+from . import lexware_export_wizard
