@@ -1,0 +1,192 @@
+"""/v1/vouchers, /v1/voucherlist and /v1/payments."""
+
+from . import search
+from .dates import berlin_midnight, parse_date
+from .errors import ApiError, IssueListError
+from .requests_json import json_body, stub
+from .validation import validate_voucher
+
+VOUCHER_TYPES = {
+    "salesinvoice",
+    "salescreditnote",
+    "purchaseinvoice",
+    "purchasecreditnote",
+    "invoice",
+    "creditnote",
+    "orderconfirmation",
+    "quotation",
+    "downpaymentinvoice",
+    "deliverynote",
+}
+VOUCHER_STATUSES = {
+    "open",
+    "paid",
+    "paidoff",
+    "voided",
+    "transferred",
+    "sepadebit",
+    "unchecked",
+    "draft",
+    "overdue",
+    "accepted",
+    "rejected",
+}
+COLLECTIVE_CONTACT_NAME = "Sammelkunde"
+
+
+def create(call):
+    payload = json_body(call.request)
+    doc = validate_voucher(payload, _contact_finder(call), creating=True)
+    doc.update(voucherStatus="open", paidDate=None)
+    doc = call.store.insert_doc("vouchers", call.caller.organization_id, doc)
+    call.counters.add("vouchers_created")
+    return stub(doc, "vouchers")
+
+
+def read(call, voucher_id):
+    return public_voucher(call.store, _find(call, voucher_id))
+
+
+def update(call, voucher_id):
+    stored = _find(call, voucher_id)
+    payload = json_body(call.request)
+    version = payload.pop("version", None)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise IssueListError([("missing_entity", "version")])
+    if version != stored["version"]:
+        raise ApiError(409, "Optimistic locking violation", [("Version", "version", str(version))])
+    if stored["voucherStatus"] != "open":
+        raise IssueListError([("invalid_value", "voucherStatus")])
+    doc = validate_voucher(payload, _contact_finder(call), creating=False)
+    keep = ("id", "organizationId", "createdDate", "voucherStatus", "paidDate")
+    saved = call.store.replace_doc("vouchers", {**doc, **{k: stored[k] for k in keep}}, version)
+    if saved is None:
+        raise ApiError(409, "Optimistic locking violation")
+    call.counters.add("vouchers_updated")
+    return stub(saved, "vouchers")
+
+
+def _contact_finder(call):
+    return lambda contact_id: call.store.get_doc(
+        "contacts", contact_id, call.caller.organization_id
+    )
+
+
+def _find(call, voucher_id):
+    doc = call.store.get_doc("vouchers", voucher_id, call.caller.organization_id)
+    if doc is None:
+        raise ApiError(404, "Voucher not found")
+    return doc
+
+
+def public_voucher(store, doc):
+    """The voucher as GET answers it: dates at Berlin midnight, with its files."""
+    shown = {key: value for key, value in doc.items() if key != "paidDate"}
+    for field in ("voucherDate", "shippingDate", "dueDate"):
+        if shown.get(field):
+            shown[field] = berlin_midnight(shown[field])
+    shown["files"] = store.file_ids(doc["id"])
+    return shown
+
+
+def voucherlist(call):
+    args = call.request.args
+    types = _choice_list(args, "voucherType", VOUCHER_TYPES)
+    statuses = _choice_list(args, "voucherStatus", VOUCHER_STATUSES)
+    page, size = search.paging(args)
+    date_from = _date_arg(args, "voucherDateFrom")
+    date_to = _date_arg(args, "voucherDateTo")
+    number = args.get("voucherNumber")
+    vouchers = [
+        doc
+        for doc in call.store.docs("vouchers", call.caller.organization_id)
+        if (types is None or doc["type"] in types)
+        and (statuses is None or doc["voucherStatus"] in statuses)
+        and (number is None or search.escaped(doc["voucherNumber"]) == number)
+        and (date_from is None or doc["voucherDate"] >= date_from)
+        and (date_to is None or doc["voucherDate"] <= date_to)
+    ]
+    vouchers.sort(key=lambda doc: (doc["voucherDate"], doc["createdDate"]))
+    entries = [_list_entry(call.store, doc) for doc in vouchers]
+    return search.spring_page(entries, page, size, "voucherDate")
+
+
+def _choice_list(args, name, allowed):
+    """The set of values asked for, or None for `any`; 400 when missing or unknown."""
+    raw = args.get(name)
+    if not raw:
+        raise ApiError(400, f"Required parameter {name} is missing", [("NotNull", name, "")])
+    values = {value.strip() for value in raw.split(",")}
+    if "any" in values:
+        return None
+    unknown = values - allowed
+    if unknown:
+        raise ApiError(400, f"Invalid {name}", [("Enum", name, ",".join(sorted(unknown)))])
+    return values
+
+
+def _date_arg(args, name):
+    raw = args.get(name)
+    if raw is None:
+        return None
+    if parse_date(raw) is None:
+        raise ApiError(400, f"Invalid {name}", [("Pattern", name, "yyyy-MM-dd")])
+    return raw
+
+
+def _list_entry(store, doc):
+    return {
+        "id": doc["id"],
+        "voucherType": doc["type"],
+        "voucherStatus": doc["voucherStatus"],
+        "voucherNumber": doc["voucherNumber"],
+        "voucherDate": berlin_midnight(doc["voucherDate"]),
+        "dueDate": berlin_midnight(doc["dueDate"]),
+        "contactId": doc["contactId"],
+        "contactName": contact_name(store, doc),
+        "totalAmount": doc["totalGrossAmount"],
+        "openAmount": open_amount(doc),
+        "currency": "EUR",
+        "archived": False,
+        "createdDate": doc["createdDate"],
+        "updatedDate": doc["updatedDate"],
+    }
+
+
+def contact_name(store, doc):
+    if doc["contactId"] is None:
+        return COLLECTIVE_CONTACT_NAME
+    contact = store.get_doc("contacts", doc["contactId"]) or {}
+    if contact.get("company"):
+        return contact["company"]["name"]
+    person = contact.get("person") or {}
+    return " ".join(filter(None, [person.get("firstName"), person.get("lastName")]))
+
+
+def open_amount(doc):
+    return 0.0 if doc["voucherStatus"] == "paid" else doc["totalGrossAmount"]
+
+
+def payments(call, voucher_id):
+    doc = _find(call, voucher_id)
+    paid = doc["voucherStatus"] == "paid"
+    revenue = doc["type"] in ("salesinvoice", "purchasecreditnote")
+    answer = {
+        "openAmount": open_amount(doc),
+        "currency": "EUR",
+        "paymentStatus": "balanced" if paid else ("openRevenue" if revenue else "openExpense"),
+        "voucherType": doc["type"],
+        "voucherStatus": doc["voucherStatus"],
+        "paymentItems": [],
+    }
+    if paid:
+        answer["paidDate"] = doc["paidDate"]
+        answer["paymentItems"] = [
+            {
+                "paymentItemType": "manualPayment",
+                "postingDate": doc["paidDate"],
+                "amount": doc["totalGrossAmount"],
+                "currency": "EUR",
+            }
+        ]
+    return answer

@@ -1,0 +1,111 @@
+"""The posting categories Lexware answers today (2026-11-24).
+
+The Kleinunternehmer id changed on 2026-04-28; the old id is unknown since then,
+which is exactly what a connector with a hard-coded id must survive.
+"""
+
+KLEINUNTERNEHMER = "f5c7fee8-f184-4e7a-ab04-8f7e7ad6c207"
+ALLOWED_RATES = frozenset({0, 5, 7, 16, 19})
+
+
+def _category(cid, name, kind, group, contact_required=False, split=True, zero_rate=False):
+    return {
+        "id": cid,
+        "name": name,
+        "type": kind,
+        "contactRequired": contact_required,
+        "splitAllowed": split,
+        "groupName": group,
+        "zeroRateOnly": zero_rate,
+    }
+
+
+CATEGORIES = [
+    _category("8f8664a8-fd86-11e1-a21f-0800200c9a66", "Warenverkäufe", "income", "Einnahmen"),
+    _category("8f8664a0-fd86-11e1-a21f-0800200c9a66", "Dienstleistungen", "income", "Einnahmen"),
+    _category("8f8664a1-fd86-11e1-a21f-0800200c9a66", "Einnahmen", "income", "Einnahmen"),
+    _category(
+        "9075a4e3-66de-4795-a016-3889feca0d20",
+        "Innergemeinschaftliche Lieferung",
+        "income",
+        "Einnahmen",
+        contact_required=True,
+        split=False,
+        zero_rate=True,
+    ),
+    _category(
+        "380a20cb-d04c-426e-b49c-84c22adfa362",
+        "Fremdleistungen §13b",
+        "income",
+        "Einnahmen",
+        contact_required=True,
+        split=False,
+        zero_rate=True,
+    ),
+    _category(
+        "93d24c20-ea84-424e-a731-5e1b78d1e6a9",
+        "Ausfuhrlieferungen an Drittländer",
+        "income",
+        "Einnahmen",
+        contact_required=True,
+        split=False,
+        zero_rate=True,
+    ),
+    _category(
+        "ef5b1a6e-f690-4004-9a19-91276348894f",
+        "Dienstleistungen an Drittländer",
+        "income",
+        "Einnahmen",
+        contact_required=True,
+        split=False,
+        zero_rate=True,
+    ),
+    _category(
+        KLEINUNTERNEHMER,
+        "Einnahmen als Kleinunternehmer",
+        "income",
+        "Einnahmen",
+        split=False,
+        zero_rate=True,
+    ),
+    _category(
+        "7c112b66-0565-479c-bc18-5845e080880a",
+        "Fernverkauf (OSS, Ursprungsland)",
+        "income",
+        "Einnahmen",
+        contact_required=True,
+    ),
+    _category(
+        "d73b880f-c24a-41ea-a862-18d90e1c3d82",
+        "Elektronische Dienstleistungen (OSS, Ursprungsland)",
+        "income",
+        "Einnahmen",
+        contact_required=True,
+    ),
+    _category(
+        "4ebd965a-7126-416c-9d8c-a5c9366ee473",
+        "Fernverkauf in EU-Land steuerpflichtig (OSS)",
+        "income",
+        "Einnahmen",
+        contact_required=True,
+    ),
+    _category(
+        "7ecea006-844c-4c98-a02d-aa3142640dd5",
+        "Elektronische Dienstleistungen in EU-Land steuerpflichtig (OSS)",
+        "income",
+        "Einnahmen",
+        contact_required=True,
+    ),
+    _category("8f8664a2-fd86-11e1-a21f-0800200c9a66", "Wareneingang", "outgo", "Ausgaben"),
+    _category("8f8664a3-fd86-11e1-a21f-0800200c9a66", "Bürobedarf", "outgo", "Ausgaben"),
+]
+
+BY_ID = {category["id"]: category for category in CATEGORIES}
+
+
+def public_view():
+    """The array /v1/posting-categories answers, without the sandbox's own flags."""
+    return [
+        {key: value for key, value in category.items() if key != "zeroRateOnly"}
+        for category in CATEGORIES
+    ]

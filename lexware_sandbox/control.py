@@ -1,0 +1,80 @@
+"""/_sandbox/…: the test controls over HTTP, for a sandbox in its own process.
+
+Never rate-limited or fault-injected: soak tests read counters while the
+sandbox misbehaves on /v1.
+"""
+
+import json
+
+from .errors import json_response
+
+CONFIG_KEYS = ("fault_rate", "latency_ms", "drop_rate", "rate", "burst", "retry_after", "token_ttl")
+
+
+def dispatch(app, request):
+    handler = ROUTES.get((request.path, request.method))
+    if handler is None:
+        return json_response({"message": "Not Found"}, 404)
+    try:
+        body = json.loads(request.get_data(as_text=True) or "{}")
+    except ValueError:
+        return json_response({"message": "Malformed JSON"}, 400)
+    return json_response(handler(app.sandbox, request, body))
+
+
+def _counters(sandbox, request, body):
+    return sandbox.counters()
+
+
+def _config(sandbox, request, body):
+    sandbox.configure(**{key: body[key] for key in CONFIG_KEYS if key in body})
+    return {"ok": True}
+
+
+def _vouchers(sandbox, request, body):
+    return sandbox.vouchers(number=request.args.get("number"))
+
+
+def _contacts(sandbox, request, body):
+    return sandbox.contacts()
+
+
+def _organizations(sandbox, request, body):
+    org_id = sandbox.add_organization(
+        body["companyName"],
+        tax_type=body.get("taxType", "net"),
+        small_business=body.get("smallBusiness", False),
+        api_key=body.get("apiKey"),
+        e_invoice=body.get("eInvoice", False),
+    )
+    return {"organizationId": org_id}
+
+
+def _expire_tokens(sandbox, request, body):
+    sandbox.expire_access_tokens()
+    return {"ok": True}
+
+
+def _revoke(sandbox, request, body):
+    if body.get("connectionId"):
+        sandbox.revoke_connection(body["connectionId"])
+    else:
+        sandbox.revoke_all()
+    return {"ok": True}
+
+
+def _mark_paid(sandbox, request, body):
+    sandbox.mark_paid(body["voucherId"])
+    return {"ok": True}
+
+
+ROUTES = {
+    ("/_sandbox/counters", "GET"): _counters,
+    ("/_sandbox/config", "POST"): _config,
+    ("/_sandbox/vouchers", "GET"): _vouchers,
+    ("/_sandbox/contacts", "GET"): _contacts,
+    ("/_sandbox/organizations", "POST"): _organizations,
+    ("/_sandbox/expire-tokens", "POST"): _expire_tokens,
+    ("/_sandbox/revoke", "POST"): _revoke,
+    ("/_sandbox/mark-paid", "POST"): _mark_paid,
+}

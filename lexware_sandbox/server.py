@@ -1,0 +1,161 @@
+"""SandboxServer: the sandbox in a background thread, and its test controls."""
+
+import threading
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .app import SandboxApp
+from .config import Settings
+from .counters import Counters
+from .faults import FaultInjector
+from .oauth import OAuthEndpoints
+from .ratelimit import RateLimiter
+from .store import Store
+
+DEFAULT_ORGANIZATION = "Muster Handwerk GmbH"
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log: soak runs would drown in it."""
+
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+class SandboxServer:
+    def __init__(
+        self,
+        port=0,
+        db=":memory:",
+        rate=2.0,
+        burst=2,
+        fault_rate=0.0,
+        latency_ms=0,
+        drop_rate=0.0,
+        api_keys=("sandbox-api-key",),
+        client_id="sandbox-client",
+        client_secret="sandbox-secret",
+        token_ttl=3600,
+        code_ttl=600,
+        seed=None,
+        host="127.0.0.1",
+        retry_after=None,
+    ):
+        self.host = host
+        self._requested_port = port
+        self._server = None
+        self._thread = None
+        self._counters = Counters()
+        self.store = Store(db)
+        self.settings = Settings(client_id, client_secret, token_ttl, code_ttl, retry_after)
+        self.limiter = RateLimiter(rate, burst)
+        self.injector = FaultInjector(fault_rate, drop_rate, latency_ms, seed)
+        if not self.store.organizations():
+            self.store.add_organization(DEFAULT_ORGANIZATION, "net", False, False)
+        default_org = self.store.organizations()[0]["id"]
+        for key in api_keys:
+            self.store.register_api_key(key, default_org)
+        self.app = SandboxApp(
+            self.store,
+            self.limiter,
+            self.injector,
+            self._counters,
+            self.settings,
+            OAuthEndpoints(self.store, self.settings),
+        )
+        self.app.sandbox = self
+
+    # lifecycle
+
+    def start(self):
+        self._server = make_server(
+            self.host,
+            self._requested_port,
+            self.app,
+            threaded=True,
+            request_handler=QuietHandler,
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="lexware-sandbox", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = None
+        self.store.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    @property
+    def port(self):
+        return self._server.server_port
+
+    @property
+    def url(self):
+        return f"http://{self.host}:{self.port}"
+
+    # controls
+
+    def configure(self, **options):
+        limiter_keys = {"rate", "burst"}
+        fault_keys = {"fault_rate", "drop_rate", "latency_ms", "seed"}
+        settings_keys = {"retry_after", "token_ttl", "code_ttl"}
+        unknown = set(options) - limiter_keys - fault_keys - settings_keys
+        if unknown:
+            raise TypeError(f"unknown sandbox options: {', '.join(sorted(unknown))}")
+        self.limiter.configure(**{k: v for k, v in options.items() if k in limiter_keys})
+        self.injector.configure(**{k: v for k, v in options.items() if k in fault_keys})
+        for key in settings_keys & set(options):
+            setattr(self.settings, key, options[key])
+
+    def counters(self):
+        return self._counters.snapshot()
+
+    def vouchers(self, number=None):
+        """Vouchers as stored: dates stay yyyy-MM-dd, files are ids."""
+        return [
+            {**doc, "files": self.store.file_ids(doc["id"])}
+            for doc in self.store.docs("vouchers")
+            if number is None or doc["voucherNumber"] == number
+        ]
+
+    def contacts(self):
+        return self.store.docs("contacts")
+
+    def add_organization(
+        self, company_name, tax_type="net", small_business=False, api_key=None, e_invoice=False
+    ):
+        org_id = self.store.add_organization(company_name, tax_type, small_business, e_invoice)
+        if api_key:
+            self.store.register_api_key(api_key, org_id)
+        return org_id
+
+    def expire_access_tokens(self):
+        self.store.expire_access_tokens()
+
+    def revoke_connection(self, connection_id):
+        self.store.revoke_connection(connection_id)
+
+    def revoke_all(self):
+        self.store.revoke_all()
+
+    def mark_paid(self, voucher_id):
+        doc = self.store.get_doc("vouchers", voucher_id)
+        if doc is None:
+            raise KeyError(voucher_id)
+        paid = {**doc, "voucherStatus": "paid", "paidDate": doc["updatedDate"]}
+        self.store.replace_doc("vouchers", paid, doc["version"])
+
+    def edit_contact_in_web_app(self, contact_id, **fields):
+        """Changes a contact as the web app may: lists with several entries included."""
+        doc = self.store.get_doc("contacts", contact_id)
+        self.store.replace_doc("contacts", {**doc, **fields}, doc["version"])

@@ -1,0 +1,99 @@
+"""HTML pages: the OAuth consent page and the list of received vouchers.
+
+Every value from a request or the store goes through html.escape.
+"""
+
+from html import escape
+
+PAGE = """<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px}}td.num{{text-align:right}}</style>
+</head><body>{body}</body></html>"""
+
+
+def page(title, body):
+    return PAGE.format(title=escape(title), body=body)
+
+
+def error_page(message):
+    return page("Fehler", f"<h1>Anfrage abgelehnt</h1><p id='error'>{escape(message)}</p>")
+
+
+def consent_page(params, scopes, organizations):
+    hidden = "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in params.items()
+    )
+    scope_items = "".join(f"<li>{escape(scope)}</li>" for scope in scopes)
+    body = (
+        f"<h1>Zugriff erlauben</h1><p>Die App <strong id='app-name'>"
+        f"{escape(params['client_id'])}</strong> möchte auf Lexware Office zugreifen:</p>"
+        f"<ul id='scopes'>{scope_items}</ul>"
+        f'<form method="post" action="/oauth2/authorize">{hidden}'
+        f"{_organization_select(organizations)}"
+        '<button type="submit" id="allow" name="decision" value="allow">Erlauben</button> '
+        '<button type="submit" id="deny" name="decision" value="deny">Ablehnen</button>'
+        "</form>"
+    )
+    return page("Lexware Office: Zugriff erlauben", body)
+
+
+def _organization_select(organizations):
+    if len(organizations) < 2:
+        return ""
+    options = "".join(
+        f'<option value="{escape(org["id"])}">{escape(org["companyName"])}</option>'
+        for org in organizations
+    )
+    return (
+        '<p><label for="organization">Organisation</label> '
+        f'<select id="organization" name="organizationId">{options}</select></p>'
+    )
+
+
+COLUMNS = (
+    "Organisation",
+    "Belegnummer",
+    "Typ",
+    "Datum",
+    "Netto",
+    "Steuer",
+    "Brutto",
+    "Kontakt",
+    "Status",
+    "Beleg",
+)
+
+
+def voucher_page(rows):
+    """rows: dicts with the COLUMNS' values, newest first, plus file ids."""
+    head = "".join(f"<th>{escape(name)}</th>" for name in COLUMNS)
+    body_rows = "".join(_voucher_row(row) for row in rows)
+    body = (
+        "<h1>Lexware Sandbox: empfangene Belege</h1>"
+        f"<p id='count'>{len(rows)} Belege</p>"
+        f"<table id='vouchers'><thead><tr>{head}</tr></thead><tbody>{body_rows}</tbody></table>"
+    )
+    return page("Lexware Sandbox", body)
+
+
+def _voucher_row(row):
+    links = " ".join(f'<a href="/files/{escape(file_id)}">Dokument</a>' for file_id in row["files"])
+    cells = (
+        f"<td>{escape(row['organization'])}</td>"
+        f"<td class='number'>{escape(row['number'])}</td>"
+        f"<td>{escape(row['type'])}</td>"
+        f"<td>{escape(row['date'])}</td>"
+        f"<td class='num'>{_money(row['net'])}</td>"
+        f"<td class='num'>{_money(row['tax'])}</td>"
+        f"<td class='num'>{_money(row['gross'])}</td>"
+        f"<td>{escape(row['contact'])}</td>"
+        f"<td>{escape(row['status'])}</td>"
+        f"<td>{links}</td>"
+    )
+    return f"<tr data-id='{escape(row['id'])}'>{cells}</tr>"
+
+
+def _money(value):
+    return f"{value:.2f}"
