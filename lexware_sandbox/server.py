@@ -75,8 +75,12 @@ class SandboxServer:
             threaded=True,
             request_handler=QuietHandler,
         )
+        # A short poll keeps stop() quick: tests start and stop a sandbox each.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="lexware-sandbox", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="lexware-sandbox",
+            daemon=True,
         )
         self._thread.start()
         return self

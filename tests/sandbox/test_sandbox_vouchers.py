@@ -1,0 +1,355 @@
+"""POST/GET/PUT /v1/vouchers: Lexware's rules, its answers, and what gets stored."""
+
+import pytest
+from sandbox_helpers import (
+    GOODS,
+    INTRA_EU,
+    KLEINUNTERNEHMER,
+    OSS_DISTANCE,
+    OUTGO,
+    SERVICES,
+    assert_regular_error,
+    company,
+    issues,
+    voucher,
+)
+
+OLD_KLEINUNTERNEHMER = "7a1efa0e-6283-4cbf-9583-8e88d3ba5960"
+
+
+def item(amount, tax, rate=19, category=GOODS):
+    return {"amount": amount, "taxAmount": tax, "taxRatePercent": rate, "categoryId": category}
+
+
+def customer_id(api, **overrides):
+    response = api.post("/v1/contacts", json=company(**overrides))
+    assert response.status_code == 200, response.text
+    return response.json()["id"]
+
+
+def test_valid_voucher_answers_a_stub_and_is_stored_open(api, sandbox):
+    response = api.post("/v1/vouchers", json=voucher())
+    assert response.status_code == 200
+    stub = response.json()
+    assert set(stub) == {"id", "resourceUri", "createdDate", "updatedDate", "version"}
+    assert stub["version"] == 0
+    [stored] = sandbox.vouchers()
+    assert stored["id"] == stub["id"]
+    assert stored["voucherStatus"] == "open"
+    assert stored["voucherItems"][0]["categoryId"] == GOODS
+    assert stored["organizationId"]
+    assert sandbox.counters()["vouchers_created"] == 1
+
+
+def test_same_voucher_number_twice_makes_two_vouchers(api, sandbox):
+    first = api.post("/v1/vouchers", json=voucher()).json()["id"]
+    second = api.post("/v1/vouchers", json=voucher()).json()["id"]
+    assert first != second
+    assert len(sandbox.vouchers(number="RE-2026-0001")) == 2
+
+
+def test_vouchers_cannot_be_deleted(api, sandbox):
+    voucher_id = api.post("/v1/vouchers", json=voucher()).json()["id"]
+    assert_regular_error(api.request("DELETE", f"/v1/vouchers/{voucher_id}"), 405)
+    assert len(sandbox.vouchers()) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        voucher(type="salescreditnote"),
+        voucher(
+            taxType="gross",
+            totalGrossAmount=119.0,
+            totalTaxAmount=19.0,
+            voucherItems=[item(119.0, 19.0)],
+        ),
+        voucher(
+            totalGrossAmount=226.0,
+            totalTaxAmount=26.0,
+            voucherItems=[item(100.0, 19.0), item(100.0, 7.0, rate=7)],
+        ),
+        voucher(totalTaxAmount=19.01, totalGrossAmount=119.01, voucherItems=[item(100, 19.01)]),
+        voucher(
+            totalGrossAmount=50.0,
+            totalTaxAmount=0.0,
+            voucherItems=[item(50.0, 0.0, rate=0, category=KLEINUNTERNEHMER)],
+        ),
+        voucher(shippingDate="2026-11-20", dueDate="2026-12-08", remark="Danke", currency="EUR"),
+        voucher(
+            type="purchaseinvoice",
+            voucherItems=[item(100.0, 19.0, category=OUTGO)],
+        ),
+    ],
+    ids=["creditnote", "gross", "two-rates", "cent-off", "kleinunternehmer", "optional", "outgo"],
+)
+def test_lexware_accepts(api, body):
+    assert api.post("/v1/vouchers", json=body).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (voucher(type=None), ("missing_entity", "type")),
+        (voucher(type="invoice"), ("invalid_value", "type")),
+        (voucher(voucherNumber=""), ("missing_entity", "voucherNumber")),
+        (voucher(voucherDate=None), ("missing_entity", "voucherDate")),
+        (voucher(voucherDate="24.11.2026"), ("invalid_value", "voucherDate")),
+        (voucher(voucherDate="2026-11-24T00:00:00+01:00"), ("invalid_value", "voucherDate")),
+        (voucher(voucherDate="2026-02-30"), ("invalid_value", "voucherDate")),
+        (voucher(shippingDate="2026-1-2"), ("invalid_value", "shippingDate")),
+        (voucher(dueDate="tomorrow"), ("invalid_value", "dueDate")),
+        (voucher(taxType=None), ("missing_entity", "taxType")),
+        (voucher(taxType="vatfree"), ("invalid_value", "taxType")),
+        (voucher(currency="USD"), ("invalid_value", "currency")),
+        (voucher(version=0), ("invalid_value", "version")),
+        (voucher(totalGrossAmount=None), ("missing_entity", "totalGrossAmount")),
+        (voucher(totalGrossAmount="119.00"), ("invalid_value", "totalGrossAmount")),
+        (voucher(totalTaxAmount=19.001), ("invalid_value", "totalTaxAmount")),
+        (voucher(voucherItems=[]), ("missing_entity", "voucherItems")),
+        (voucher(voucherItems=None), ("missing_entity", "voucherItems")),
+        (
+            voucher(voucherItems=[{"taxAmount": 19.0, "taxRatePercent": 19, "categoryId": GOODS}]),
+            ("missing_entity", "voucherItems[0].amount"),
+        ),
+        (voucher(voucherItems=[item(-100.0, 19.0)]), ("invalid_value", "voucherItems[0].amount")),
+        (voucher(voucherItems=[item(100.001, 19.0)]), ("invalid_value", "voucherItems[0].amount")),
+        (
+            voucher(voucherItems=[item(100.0, None)]),
+            ("missing_entity", "voucherItems[0].taxAmount"),
+        ),
+        (
+            voucher(voucherItems=[item(100.0, 20.0, rate=20)]),
+            ("invalid_value", "voucherItems[0].taxRatePercent"),
+        ),
+        (
+            voucher(voucherItems=[item(100.0, 19.0, category=None)]),
+            ("missing_entity", "voucherItems[0].categoryId"),
+        ),
+        (
+            voucher(voucherItems=[item(100.0, 19.0, category=OLD_KLEINUNTERNEHMER)]),
+            ("invalid_value", "voucherItems[0].categoryId"),
+        ),
+        (
+            voucher(voucherItems=[item(100.0, 19.0, category=OUTGO)]),
+            ("invalid_value", "voucherItems[0].categoryId"),
+        ),
+        (
+            voucher(voucherItems=[item(100.0, 19.02)]),
+            ("invalid_taxamount", "voucherItems[0].taxAmount"),
+        ),
+        (voucher(totalTaxAmount=19.01), ("invalid_taxamount", "totalTaxAmount")),
+        (voucher(totalGrossAmount=118.99), ("invalid_total_amount", "totalGrossAmount")),
+        (
+            voucher(totalGrossAmount=0, totalTaxAmount=0, voucherItems=[item(0, 0)]),
+            ("invalid_value", "totalGrossAmount"),
+        ),
+        (
+            voucher(useCollectiveContact=False),
+            ("missing_entity", "contactId"),
+        ),
+        (
+            voucher(useCollectiveContact=False, contactId="7d2c6b3e-0000-0000-0000-000000000000"),
+            ("invalid_value", "contactId"),
+        ),
+        (voucher(useCollectiveContact="yes"), ("invalid_value", "useCollectiveContact")),
+    ],
+)
+def test_lexware_refuses(api, sandbox, body, expected):
+    body = {key: value for key, value in body.items() if value is not None}
+    response = api.post("/v1/vouchers", json=body)
+    assert expected in issues(response)
+    assert response.json()["IssueList"][0]["type"] == "validation_failure"
+    assert sandbox.vouchers() == []
+
+
+def test_gross_items_carry_the_tax_inside_the_amount(api):
+    wrong = voucher(taxType="gross", voucherItems=[item(100.0, 19.0)])
+    assert ("invalid_taxamount", "voucherItems[0].taxAmount") in issues(
+        api.post("/v1/vouchers", json=wrong)
+    )
+
+
+def test_one_item_per_rate_and_category(api):
+    body = voucher(
+        totalGrossAmount=238.0,
+        totalTaxAmount=38.0,
+        voucherItems=[item(100.0, 19.0), item(100.0, 19.0)],
+    )
+    assert ("invalid_value", "voucherItems[1]") in issues(api.post("/v1/vouchers", json=body))
+
+
+def test_category_without_split_takes_one_rate(api):
+    body = voucher(
+        useCollectiveContact=False,
+        contactId=customer_id(api),
+        totalGrossAmount=100.0,
+        totalTaxAmount=0.0,
+        voucherItems=[
+            item(50.0, 0.0, rate=0, category=INTRA_EU),
+            item(50.0, 0.0, rate=7, category=INTRA_EU),
+        ],
+    )
+    assert ("invalid_value", "voucherItems[1].taxRatePercent") in issues(
+        api.post("/v1/vouchers", json=body)
+    )
+
+
+def test_zero_rate_category_refuses_a_tax_rate(api):
+    body = voucher(voucherItems=[item(100.0, 19.0, category=KLEINUNTERNEHMER)])
+    assert ("invalid_value", "voucherItems[0].taxRatePercent") in issues(
+        api.post("/v1/vouchers", json=body)
+    )
+
+
+@pytest.mark.parametrize(
+    ("category", "rate", "tax"), [(INTRA_EU, 0, 0.0), (OSS_DISTANCE, 19, 19.0)]
+)
+def test_special_categories_refuse_the_collective_contact(api, sandbox, category, rate, tax):
+    body = voucher(
+        totalGrossAmount=100.0 + tax,
+        totalTaxAmount=tax,
+        voucherItems=[item(100.0, tax, rate=rate, category=category)],
+    )
+    assert issues(api.post("/v1/vouchers", json=body)) == {
+        ("collective_customer_not_applicable", "useCollectiveContact")
+    }
+    body.update(useCollectiveContact=False, contactId=customer_id(api))
+    assert api.post("/v1/vouchers", json=body).status_code == 200
+    assert sandbox.vouchers()[0]["contactId"] == body["contactId"]
+
+
+def test_contact_must_have_the_customer_role(api):
+    vendor = customer_id(api, roles={"customer": {}, "vendor": {}})
+    assert api.post("/v1/vouchers", json=voucher(useCollectiveContact=False, contactId=vendor))
+    body = voucher(
+        type="purchaseinvoice",
+        useCollectiveContact=False,
+        contactId=customer_id(api, name="Nur Kunde AG"),
+        voucherItems=[item(100.0, 19.0, category=OUTGO)],
+    )
+    assert ("invalid_value", "contactId") in issues(api.post("/v1/vouchers", json=body))
+
+
+def test_contact_of_another_organisation_is_unknown(api, sandbox):
+    sandbox.add_organization("Andere GmbH", api_key="other-key")
+    foreign = customer_id(api)
+    other = type(api)(sandbox.url, "other-key")
+    body = voucher(useCollectiveContact=False, contactId=foreign)
+    assert ("invalid_value", "contactId") in issues(other.post("/v1/vouchers", json=body))
+
+
+def test_all_issues_are_listed_at_once(api):
+    body = voucher(voucherNumber="", taxType="brutto", currency="CHF")
+    assert issues(api.post("/v1/vouchers", json=body)) == {
+        ("missing_entity", "voucherNumber"),
+        ("invalid_value", "taxType"),
+        ("invalid_value", "currency"),
+    }
+
+
+def test_wrong_content_type_answers_415(api, sandbox):
+    response = api.post("/v1/vouchers", data="{}", headers={"Content-Type": "text/plain"})
+    assert_regular_error(response, 415)
+    assert sandbox.vouchers() == []
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]"])
+def test_malformed_json_answers_400(api, raw):
+    response = api.post("/v1/vouchers", data=raw, headers={"Content-Type": "application/json"})
+    assert_regular_error(response, 400)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        ("2023-06-28", "2023-06-28T00:00:00.000+02:00"),
+        ("2026-01-15", "2026-01-15T00:00:00.000+01:00"),
+        ("2026-03-29", "2026-03-29T00:00:00.000+01:00"),
+    ],
+)
+def test_get_answers_dates_at_berlin_midnight(api, day, expected):
+    voucher_id = api.post("/v1/vouchers", json=voucher(voucherDate=day)).json()["id"]
+    body = api.get(f"/v1/vouchers/{voucher_id}").json()
+    assert body["voucherDate"] == expected
+    assert body["dueDate"] == expected
+    assert body["files"] == []
+    assert body["version"] == 0
+    assert body["voucherStatus"] == "open"
+
+
+def test_get_unknown_or_foreign_voucher_is_404(api, sandbox):
+    voucher_id = api.post("/v1/vouchers", json=voucher()).json()["id"]
+    sandbox.add_organization("Andere GmbH", api_key="other-key")
+    other = type(api)(sandbox.url, "other-key")
+    assert_regular_error(other.get(f"/v1/vouchers/{voucher_id}"), 404)
+    assert_regular_error(api.get("/v1/vouchers/00000000-0000-0000-0000-000000000000"), 404)
+
+
+def test_put_needs_the_current_version(api, sandbox):
+    voucher_id = api.post("/v1/vouchers", json=voucher()).json()["id"]
+    changed = voucher(remark="korrigiert", version=0)
+    response = api.put(f"/v1/vouchers/{voucher_id}", json=changed)
+    assert response.status_code == 200
+    assert response.json()["version"] == 1
+    assert sandbox.vouchers()[0]["remark"] == "korrigiert"
+    stale = api.put(f"/v1/vouchers/{voucher_id}", json=voucher(remark="alt", version=0))
+    assert_regular_error(stale, 409)
+    assert sandbox.vouchers()[0]["remark"] == "korrigiert"
+
+
+def test_put_is_validated_like_post(api):
+    voucher_id = api.post("/v1/vouchers", json=voucher()).json()["id"]
+    bad = voucher(totalGrossAmount=120.0, version=0)
+    assert ("invalid_total_amount", "totalGrossAmount") in issues(
+        api.put(f"/v1/vouchers/{voucher_id}", json=bad)
+    )
+    assert ("missing_entity", "version") in issues(
+        api.put(f"/v1/vouchers/{voucher_id}", json=voucher())
+    )
+
+
+def test_put_is_refused_for_paid_vouchers(api, sandbox):
+    voucher_id = api.post("/v1/vouchers", json=voucher()).json()["id"]
+    sandbox.mark_paid(voucher_id)
+    paid = api.get(f"/v1/vouchers/{voucher_id}").json()
+    response = api.put(
+        f"/v1/vouchers/{voucher_id}", json=voucher(remark="zu spät", version=paid["version"])
+    )
+    assert ("invalid_value", "voucherStatus") in issues(response)
+    assert sandbox.vouchers()[0]["remark"] is None
+
+
+def test_payments_follow_the_paid_state(api, sandbox):
+    voucher_id = api.post("/v1/vouchers", json=voucher()).json()["id"]
+    open_payment = api.get(f"/v1/payments/{voucher_id}").json()
+    assert open_payment["openAmount"] == 119.0
+    assert open_payment["paymentStatus"] == "openRevenue"
+    assert open_payment["currency"] == "EUR"
+    assert "paidDate" not in open_payment
+    sandbox.mark_paid(voucher_id)
+    paid = api.get(f"/v1/payments/{voucher_id}").json()
+    assert paid["openAmount"] == 0
+    assert paid["paymentStatus"] == "balanced"
+    assert paid["voucherStatus"] == "paid"
+    assert paid["paidDate"]
+    assert paid["paymentItems"][0]["amount"] == 119.0
+    assert_regular_error(api.get("/v1/payments/00000000-0000-0000-0000-000000000000"), 404)
+
+
+def test_posting_categories_answer_the_documented_ids(api):
+    categories = {c["id"]: c for c in api.get("/v1/posting-categories").json()}
+    assert categories[KLEINUNTERNEHMER]["type"] == "income"
+    assert OLD_KLEINUNTERNEHMER not in categories
+    assert categories[INTRA_EU]["contactRequired"] is True
+    assert categories[INTRA_EU]["splitAllowed"] is False
+    assert categories[SERVICES]["contactRequired"] is False
+    assert categories[OUTGO]["type"] == "outgo"
+    assert set(categories[GOODS]) == {
+        "id",
+        "name",
+        "type",
+        "contactRequired",
+        "splitAllowed",
+        "groupName",
+    }
