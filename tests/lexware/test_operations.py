@@ -1,0 +1,128 @@
+"""The typed calls against the sandbox over real HTTP."""
+
+import datetime
+
+import pytest
+from client_helpers import SERVICES, voucher_payload
+
+from lexware import LexwarePermanentError
+
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def company(name, email=None):
+    payload = {"version": 0, "roles": {"customer": {}}, "company": {"name": name}}
+    if email:
+        payload["emailAddresses"] = {"business": [email]}
+    return payload
+
+
+def test_profile_and_posting_categories(client):
+    assert client.get_profile()["organizationId"]
+    categories = client.get_posting_categories()
+    assert SERVICES in {category["id"] for category in categories}
+
+
+def test_voucher_round_trip(client):
+    stub = client.create_voucher(voucher_payload("RE-2024-0001"))
+    voucher = client.get_voucher(stub["id"])
+    assert voucher["voucherNumber"] == "RE-2024-0001"
+    assert voucher["voucherDate"].startswith("2024-05-10")
+
+    update = {**voucher_payload("RE-2024-0001", net="200.00"), "version": voucher["version"]}
+    client.update_voucher(stub["id"], update)
+    assert client.get_voucher(stub["id"])["totalGrossAmount"] == 238.0
+
+    assert client.upload_voucher_file(stub["id"], "RE-2024-0001.pdf", PDF)["id"]
+    assert client.get_payments(stub["id"])["openAmount"] == 238.0
+
+
+def test_stale_put_is_permanent_409(client):
+    stub = client.create_voucher(voucher_payload("RE-STALE"))
+    stale = {**voucher_payload("RE-STALE", net="50.00"), "version": stub["version"]}
+    client.update_voucher(stub["id"], stale)
+    with pytest.raises(LexwarePermanentError) as caught:
+        client.update_voucher(stub["id"], stale)
+    assert caught.value.status == 409
+
+
+def test_validation_failure_reads_as_issues(client):
+    payload = voucher_payload("RE-BAD")
+    payload["voucherItems"][0]["taxAmount"] = 1.0
+    with pytest.raises(LexwarePermanentError) as caught:
+        client.create_voucher(payload)
+    assert caught.value.status == 406
+    assert ("voucherItems[0].taxAmount", "invalid_taxamount") in caught.value.issues
+    assert "voucherItems[0].taxAmount: invalid_taxamount" in str(caught.value)
+
+
+def test_unknown_voucher_is_permanent_404(client):
+    with pytest.raises(LexwarePermanentError) as caught:
+        client.get_voucher("00000000-0000-0000-0000-000000000000")
+    assert caught.value.status == 404
+
+
+NUMBERS = [
+    "R&D/2024#1",
+    "Rechnung-Ä-ö-ü-ß",
+    "A<B>1",
+    "50%",
+    "R_1",
+    "R 1; x=y?z",
+]
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_voucher_number_is_found_again_exactly(client, number):
+    near = [number + "0", "x" + number, number.replace("_", "X").replace("%", "Y") + "-"]
+    for other in near:
+        client.create_voucher(voucher_payload(other))
+    created = client.create_voucher(voucher_payload(number))
+    found = client.find_vouchers_by_number(number)
+    assert [voucher["id"] for voucher in found] == [created["id"]]
+    assert found[0]["voucherNumber"] == number
+
+
+def test_unknown_number_finds_nothing(client):
+    client.create_voucher(voucher_payload("RE-1"))
+    assert client.find_vouchers_by_number("RE-") == []
+
+
+def test_credit_notes_are_found_by_number_too(client):
+    created = client.create_voucher(voucher_payload("GS-1", voucher_type="salescreditnote"))
+    assert [v["id"] for v in client.find_vouchers_by_number("GS-1")] == [created["id"]]
+
+
+def test_voucherlist_walks_pages_and_months(client):
+    dates = ["2024-01-15", "2024-01-31", "2024-02-01", "2024-02-29", "2024-03-10"] * 2
+    for n, date in enumerate(dates):
+        client.create_voucher(voucher_payload(f"P-{n}", date=date))
+    found = list(
+        client.iter_voucherlist(
+            ["salesinvoice"], datetime.date(2024, 1, 20), "2024-03-31", page_size=2
+        )
+    )
+    assert sorted(v["voucherNumber"] for v in found) == sorted(
+        f"P-{n}" for n, date in enumerate(dates) if date >= "2024-01-20"
+    )
+
+
+def test_contact_create_and_find(client):
+    created = client.create_contact(company("Müller & Söhne GmbH", "info@mueller.example"))
+    assert client.get_contact(created["id"])["company"]["name"] == "Müller & Söhne GmbH"
+    assert [c["id"] for c in client.find_contacts(name="Müller & Söhne")] == [created["id"]]
+    assert [c["id"] for c in client.find_contacts(email="info@mueller.example")] == [created["id"]]
+
+
+def test_contact_search_takes_wildcards_literally(client):
+    literal = client.create_contact(company("Shop_100% <Berlin>", "a_b@shop.example"))
+    client.create_contact(company("ShopX100X <Berlin>", "axb@shop.example"))
+    client.create_contact(company("Shop_1000 <Berlin>", "a_bb@shop.example"))
+    assert [c["id"] for c in client.find_contacts(name="Shop_100% <Berlin>")] == [literal["id"]]
+    assert [c["id"] for c in client.find_contacts(email="a_b@shop.example")] == [literal["id"]]
+
+
+def test_contact_search_by_number(client):
+    created = client.create_contact(company("Nummer AG"))
+    number = client.get_contact(created["id"])["roles"]["customer"]["number"]
+    assert [c["id"] for c in client.find_contacts(number=number)] == [created["id"]]
