@@ -16,8 +16,10 @@ from . import api_contacts, api_files, api_vouchers, categories, control, faults
 from .auth import Caller, authenticate, require_scope
 from .errors import ApiError, IssueListError, json_response
 
-# Large enough for a 5 MB upload plus one byte, so Lexware's own 406 can answer it.
-Request.max_content_length = 16 * 1024 * 1024
+
+class SandboxRequest(Request):
+    # Large enough for a 5 MB upload plus one byte, so Lexware's own 406 can answer it.
+    max_content_length = 16 * 1024 * 1024
 
 
 @dataclass
@@ -112,9 +114,11 @@ class SandboxApp:
         self.counters = counters
         self.settings = settings
         self.oauth = oauth
+        # The SandboxServer sets itself here: /_sandbox/ drives it like a test would.
+        self.sandbox = None
 
     def __call__(self, environ, start_response):
-        request = Request(environ)
+        request = SandboxRequest(environ)
         # Reading the body up front keeps keep-alive connections in step even
         # when the answer is an early 401 or 429.
         request.get_data()

@@ -7,6 +7,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from .app import SandboxApp
 from .config import Settings
 from .counters import Counters
+from .dates import now_berlin
 from .faults import FaultInjector
 from .oauth import OAuthEndpoints
 from .ratelimit import RateLimiter
@@ -156,7 +157,7 @@ class SandboxServer:
         doc = self.store.get_doc("vouchers", voucher_id)
         if doc is None:
             raise KeyError(voucher_id)
-        paid = {**doc, "voucherStatus": "paid", "paidDate": doc["updatedDate"]}
+        paid = {**doc, "voucherStatus": "paid", "paidDate": now_berlin()}
         self.store.replace_doc("vouchers", paid, doc["version"])
 
     def edit_contact_in_web_app(self, contact_id, **fields):
