@@ -1,0 +1,399 @@
+"""build_voucher: invoices as plain data become vouchers Lexware accepts.
+
+Every built payload goes through `lexware_problems`, written here from the API facts
+and not from the code under test: each item's tax within a cent of amount x rate, the
+totals equal to the item sums, positive amounts, allowed rates.
+"""
+
+import json
+import random
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+import requests
+
+from lexware.voucher import InvoiceData, VoucherError, VoucherLine, build_voucher
+
+API_KEY = "sandbox-api-key"
+GOODS = "8f8664a8-fd86-11e1-a21f-0800200c9a66"
+SERVICES = "8f8664a0-fd86-11e1-a21f-0800200c9a66"
+REVENUE = "8f8664a1-fd86-11e1-a21f-0800200c9a66"
+INTRA_EU = "9075a4e3-66de-4795-a016-3889feca0d20"
+REVERSE_CHARGE = "380a20cb-d04c-426e-b49c-84c22adfa362"
+EXPORT_GOODS = "93d24c20-ea84-424e-a731-5e1b78d1e6a9"
+EXPORT_SERVICES = "ef5b1a6e-f690-4004-9a19-91276348894f"
+SMALL_BUSINESS = "f5c7fee8-f184-4e7a-ab04-8f7e7ad6c207"
+CENT = Decimal("0.01")
+D = Decimal
+
+
+def lexware_problems(payload):
+    """What Lexware would answer with a 406 for this voucher payload, as strings."""
+    problems = []
+    gross_type = payload["taxType"] == "gross"
+    tax_sum = gross_sum = D(0)
+    for n, item in enumerate(payload["voucherItems"]):
+        amount, tax = D(repr(item["amount"])), D(repr(item["taxAmount"]))
+        rate = item["taxRatePercent"]
+        if rate not in (0, 5, 7, 16, 19):
+            problems.append(f"voucherItems[{n}].taxRatePercent")
+        if amount < 0 or tax < 0 or amount.as_tuple().exponent < -2:
+            problems.append(f"voucherItems[{n}].amount")
+        divisor = 100 + rate if gross_type else 100
+        expected = (amount * rate / divisor).quantize(CENT, rounding=ROUND_HALF_UP)
+        if abs(tax - expected) > CENT:
+            problems.append(f"voucherItems[{n}].taxAmount")
+        tax_sum += tax
+        gross_sum += amount if gross_type else amount + tax
+    if D(repr(payload["totalTaxAmount"])) != tax_sum:
+        problems.append("totalTaxAmount")
+    total = D(repr(payload["totalGrossAmount"]))
+    if total != gross_sum or total <= 0:
+        problems.append("totalGrossAmount")
+    return problems
+
+
+def accepted(invoice):
+    """The payload for the invoice, checked as Lexware checks it, through JSON."""
+    payload = json.loads(json.dumps(build_voucher(invoice)))
+    assert lexware_problems(payload) == []
+    return payload
+
+
+def line(rate, net, tax, category=SERVICES):
+    return VoucherLine(D(rate), category, D(net), D(tax))
+
+
+def invoice(*lines, total=None, **fields):
+    """An invoice dated 2025-03-14 whose total is its lines' gross unless given."""
+    values = {
+        "number": "RE/2025/00042",
+        "is_credit_note": False,
+        "invoice_date": date(2025, 3, 14),
+        "due_date": date(2025, 3, 28),
+        "delivery_date": None,
+        "tax_included": False,
+        "lines": lines,
+        "total_gross": D(total) if total is not None else sum(li.net + li.tax for li in lines),
+        "contact_id": None,
+        "remark": "Odoo: RE/2025/00042",
+    }
+    values.update(fields)
+    return InvoiceData(**values)
+
+
+def items(payload):
+    return [
+        (i["taxRatePercent"], i["categoryId"], i["amount"], i["taxAmount"])
+        for i in payload["voucherItems"]
+    ]
+
+
+def totals(payload):
+    return payload["totalGrossAmount"], payload["totalTaxAmount"]
+
+
+# header
+
+
+def test_header_carries_number_dates_and_remark_unchanged():
+    payload = accepted(invoice(line(19, "100.00", "19.00"), delivery_date=date(2025, 3, 10)))
+    assert payload["type"] == "salesinvoice"
+    assert payload["voucherNumber"] == "RE/2025/00042"
+    assert payload["voucherDate"] == "2025-03-14"
+    assert payload["dueDate"] == "2025-03-28"
+    assert payload["shippingDate"] == "2025-03-10"
+    assert payload["remark"] == "Odoo: RE/2025/00042"
+    assert "version" not in payload
+
+
+def test_due_date_defaults_to_invoice_date_and_shipping_date_is_left_out_when_unset():
+    payload = accepted(invoice(line(19, "100.00", "19.00"), due_date=None))
+    assert payload["dueDate"] == "2025-03-14"
+    assert "shippingDate" not in payload
+
+
+def test_invoice_without_contact_goes_to_the_collective_contact():
+    payload = accepted(invoice(line(19, "100.00", "19.00")))
+    assert payload["useCollectiveContact"] is True
+    assert "contactId" not in payload
+
+
+def test_invoice_with_contact_names_it():
+    payload = accepted(invoice(line(19, "100.00", "19.00"), contact_id="c-1"))
+    assert payload["useCollectiveContact"] is False
+    assert payload["contactId"] == "c-1"
+
+
+def test_foreign_currency_remark_is_passed_through_unchanged():
+    remark = "Odoo: RE/2025/00042 · USD 108.00 at 1.08 USD/EUR = 100.00 EUR"
+    payload = accepted(invoice(line(19, "100.00", "19.00"), remark=remark))
+    assert payload["remark"] == remark
+    assert "currency" not in payload
+
+
+def test_empty_remark_is_left_out_and_an_overlong_one_is_shortened():
+    assert "remark" not in accepted(invoice(line(19, "100.00", "19.00"), remark=""))
+    long_remark = accepted(invoice(line(19, "100.00", "19.00"), remark="x" * 400))["remark"]
+    assert len(long_remark) == 255
+    assert long_remark.endswith("…")
+
+
+# rates and items
+
+
+def test_19_percent_invoice_books_one_net_item():
+    payload = accepted(invoice(line(19, "100.00", "19.00")))
+    assert payload["taxType"] == "net"
+    assert items(payload) == [(19, SERVICES, 100.0, 19.0)]
+    assert totals(payload) == (119.0, 19.0)
+
+
+def test_7_percent_invoice_books_one_net_item():
+    payload = accepted(invoice(line(7, "45.90", "3.21", GOODS)))
+    assert items(payload) == [(7, GOODS, 45.9, 3.21)]
+    assert totals(payload) == (49.11, 3.21)
+
+
+def test_0_percent_invoice_books_no_tax():
+    payload = accepted(invoice(line(0, "250.00", "0.00", REVENUE)))
+    assert items(payload) == [(0, REVENUE, 250.0, 0.0)]
+    assert totals(payload) == (250.0, 0.0)
+
+
+def test_mixed_rates_give_one_item_per_rate_and_category():
+    payload = accepted(
+        invoice(
+            line(19, "100.00", "19.00", GOODS),
+            line(7, "20.00", "1.40", GOODS),
+            line(19, "50.00", "9.50", SERVICES),
+            line(0, "5.00", "0.00", GOODS),
+            line(19, "10.00", "1.90", GOODS),
+        )
+    )
+    assert items(payload) == [
+        (19, GOODS, 110.0, 20.9),
+        (7, GOODS, 20.0, 1.4),
+        (19, SERVICES, 50.0, 9.5),
+        (0, GOODS, 5.0, 0.0),
+    ]
+    assert totals(payload) == (216.8, 31.8)
+
+
+def test_tax_included_prices_book_gross_amounts():
+    payload = accepted(
+        invoice(line(19, "84.03", "15.97"), line(7, "9.35", "0.65"), tax_included=True)
+    )
+    assert payload["taxType"] == "gross"
+    assert items(payload) == [(19, SERVICES, 100.0, 15.97), (7, SERVICES, 10.0, 0.65)]
+    assert totals(payload) == (110.0, 16.62)
+
+
+def test_discount_line_folds_into_its_group():
+    payload = accepted(invoice(line(19, "200.00", "38.00"), line(19, "-20.00", "-3.80")))
+    assert items(payload) == [(19, SERVICES, 180.0, 34.2)]
+    assert totals(payload) == (214.2, 34.2)
+
+
+def test_group_of_nothing_is_dropped():
+    payload = accepted(
+        invoice(line(19, "100.00", "19.00"), line(7, "10.00", "0.70"), line(7, "-10.00", "-0.70"))
+    )
+    assert items(payload) == [(19, SERVICES, 100.0, 19.0)]
+
+
+def test_credit_note_books_positive_amounts_as_salescreditnote():
+    payload = accepted(
+        invoice(line(19, "40.00", "7.60"), line(7, "10.00", "0.70"), is_credit_note=True)
+    )
+    assert payload["type"] == "salescreditnote"
+    assert items(payload) == [(19, SERVICES, 40.0, 7.6), (7, SERVICES, 10.0, 0.7)]
+    assert totals(payload) == (58.3, 8.3)
+
+
+@pytest.mark.parametrize(
+    "category", [INTRA_EU, REVERSE_CHARGE, EXPORT_GOODS, EXPORT_SERVICES, SMALL_BUSINESS]
+)
+def test_special_categories_flow_through_with_rate_0(category):
+    payload = accepted(invoice(line(0, "1000.00", "0.00", category), contact_id="c-7"))
+    assert items(payload) == [(0, category, 1000.0, 0.0)]
+    assert payload["contactId"] == "c-7"
+
+
+def test_amounts_are_json_numbers_with_at_most_two_decimals():
+    text = json.dumps(build_voucher(invoice(line(19, "0.10", "0.02"), line(7, "19.50", "1.37"))))
+    assert '"amount": 0.1,' in text
+    assert '"amount": 19.5,' in text
+    assert '"totalGrossAmount": 20.99,' in text
+
+
+# rounding
+
+
+def fifty_lines(tax_per_line):
+    return [line(19, "0.33", tax_per_line) for _ in range(50)]
+
+
+def test_fifty_lines_rounded_per_line_keep_the_invoice_total():
+    # Odoo's round per line: 50 x 0.06 = 3.00 tax, where Lexware expects 3.14 on 16.50.
+    payload = accepted(invoice(*fifty_lines("0.06"), total="19.50"))
+    assert totals(payload) == (19.5, 3.11)
+    assert items(payload) == [(19, SERVICES, 16.39, 3.11)]
+
+
+def test_fifty_lines_rounded_globally_keep_the_invoice_total():
+    payload = accepted(invoice(*fifty_lines("0.0627"), total="19.64"))
+    assert totals(payload) == (19.64, 3.14)
+    assert items(payload) == [(19, SERVICES, 16.5, 3.14)]
+
+
+def test_fifty_tax_included_lines_rounded_per_line_keep_the_invoice_total():
+    payload = accepted(invoice(*fifty_lines("0.06"), total="19.50", tax_included=True))
+    assert totals(payload) == (19.5, 3.11)
+    assert items(payload) == [(19, SERVICES, 19.5, 3.11)]
+
+
+def test_tax_within_a_cent_of_lexwares_figure_is_kept():
+    # 3 x 0.35 at 19 %: Odoo 3 x 0.07 = 0.21, Lexware 1.05 x 19 % = 0.1995 -> 0.20.
+    payload = accepted(
+        invoice(line(19, "0.35", "0.07"), line(19, "0.35", "0.07"), line(19, "0.35", "0.07"))
+    )
+    assert items(payload) == [(19, SERVICES, 1.05, 0.21)]
+
+
+def test_total_rounded_apart_from_its_groups_puts_the_residue_on_the_largest_item():
+    payload = accepted(invoice(line(19, "10.00", "1.90"), line(7, "30.00", "2.10"), total="44.01"))
+    assert totals(payload) == (44.01, 4.0)
+    assert items(payload) == [(19, SERVICES, 10.0, 1.9), (7, SERVICES, 30.01, 2.1)]
+
+
+def random_invoice(rng, tax_included, round_globally):
+    """Odoo's way: each line's tax rounded (or not), the total from the rounded sums."""
+    lines = []
+    for _ in range(rng.randint(1, 60)):
+        rate = D(rng.choice((0, 7, 19)))
+        price = D(rng.randint(1, 5000)) / 100
+        if tax_included:
+            tax = price * rate / (100 + rate)
+            net = price - tax.quantize(CENT, rounding=ROUND_HALF_UP)
+        else:
+            net, tax = price, price * rate / 100
+        if not round_globally:
+            tax = tax.quantize(CENT, rounding=ROUND_HALF_UP)
+        lines.append(line(rate, net, tax, rng.choice((GOODS, SERVICES))))
+    taxes = {}
+    for li in lines:
+        taxes[li.rate_percent] = taxes.get(li.rate_percent, 0) + li.tax
+    total = sum(li.net for li in lines) + sum(
+        t.quantize(CENT, rounding=ROUND_HALF_UP) for t in taxes.values()
+    )
+    return invoice(*lines, total=total, tax_included=tax_included), total
+
+
+@pytest.mark.parametrize("tax_included", [False, True])
+@pytest.mark.parametrize("round_globally", [False, True])
+def test_any_odoo_rounding_gives_an_accepted_voucher_with_the_invoice_total(
+    tax_included, round_globally
+):
+    rng = random.Random(f"{tax_included}-{round_globally}")
+    for _ in range(300):
+        data, total = random_invoice(rng, tax_included, round_globally)
+        if total <= 0:
+            continue
+        assert D(repr(accepted(data)["totalGrossAmount"])) == total.quantize(CENT)
+
+
+# refusals
+
+
+def refusal(data):
+    with pytest.raises(VoucherError) as caught:
+        build_voucher(data)
+    return caught.value.reason
+
+
+def test_rate_lexware_does_not_know_is_refused_by_name():
+    reason = refusal(invoice(line("16.5", "100.00", "16.50")))
+    assert reason == "Lexware accepts tax rates 0, 5, 7, 16 and 19 %; this invoice uses 16.5 %."
+
+
+def test_zero_total_is_refused():
+    reason = refusal(invoice(line(19, "0.00", "0.00")))
+    assert reason.startswith("Lexware accepts only invoices with a positive total")
+
+
+def test_negative_total_is_refused():
+    reason = refusal(invoice(line(19, "-10.00", "-1.90")))
+    assert "positive total" in reason
+    assert "-11.90 EUR" in reason
+
+
+def test_group_negative_after_discounts_is_refused_naming_its_rate():
+    reason = refusal(
+        invoice(line(19, "100.00", "19.00"), line(7, "10.00", "0.70"), line(7, "-30.00", "-2.10"))
+    )
+    assert "the 7 % group is negative after discounts" in reason
+
+
+def test_invoice_without_lines_is_refused():
+    assert refusal(invoice(total="10.00")) == "The invoice has no lines to book."
+
+
+def test_tax_on_a_0_percent_group_is_refused():
+    assert "0 % group carries 1.00 EUR tax" in refusal(invoice(line(0, "10.00", "1.00")))
+
+
+def test_total_far_from_the_lines_is_refused():
+    reason = refusal(invoice(line(19, "100.00", "19.00"), total="120.00"))
+    assert "more than rounding" in reason
+
+
+def test_line_without_category_is_refused():
+    assert "posting category" in refusal(invoice(line(19, "100.00", "19.00", "")))
+
+
+# against the sandbox
+
+
+def post_voucher(sandbox, payload):
+    return requests.post(
+        sandbox.url + "/v1/vouchers",
+        json=payload,
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        timeout=10,
+    )
+
+
+def test_built_vouchers_are_accepted_by_the_sandbox(sandbox):
+    sandbox.configure(rate=1000.0, burst=1000)
+    contact = requests.post(
+        sandbox.url + "/v1/contacts",
+        json={"version": 0, "roles": {"customer": {}}, "company": {"name": "Kunde AG"}},
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        timeout=10,
+    )
+    assert contact.status_code == 200, contact.text
+    contact_id = contact.json()["id"]
+    invoices = {
+        "V-19": invoice(line(19, "100.00", "19.00")),
+        "V-MIX": invoice(line(19, "100.00", "19.00", GOODS), line(7, "20.00", "1.40", GOODS)),
+        "V-GROSS": invoice(line(19, "84.03", "15.97"), tax_included=True),
+        "V-DISC": invoice(line(19, "200.00", "38.00"), line(19, "-20.00", "-3.80")),
+        "V-LINE": invoice(*fifty_lines("0.06"), total="19.50"),
+        "V-GLOBAL": invoice(*fifty_lines("0.0627"), total="19.64"),
+        "V-GROSS50": invoice(*fifty_lines("0.06"), total="19.50", tax_included=True),
+        "V-CN": invoice(line(19, "40.00", "7.60"), is_credit_note=True),
+        "V-EU": invoice(line(0, "500.00", "0", INTRA_EU), contact_id=contact_id),
+        "V-13B": invoice(line(0, "500.00", "0", REVERSE_CHARGE), contact_id=contact_id),
+        "V-KU": invoice(line(0, "80.00", "0", SMALL_BUSINESS)),
+    }
+    for number, data in invoices.items():
+        payload = accepted(data)
+        payload["voucherNumber"] = number
+        answer = post_voucher(sandbox, payload)
+        assert answer.status_code == 200, (number, answer.text)
+    stored = {v["voucherNumber"]: v for v in sandbox.vouchers()}
+    assert set(stored) == set(invoices)
+    assert stored["V-LINE"]["totalGrossAmount"] == 19.5
+    assert stored["V-CN"]["type"] == "salescreditnote"
