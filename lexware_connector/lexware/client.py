@@ -15,7 +15,7 @@ import time
 from urllib.parse import quote
 
 import requests
-from urllib3.exceptions import ConnectTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, InvalidHeader
 from urllib3.util.retry import Retry
 
 from .errors import (
@@ -35,8 +35,9 @@ BACKOFF_CAP = 30.0
 PAGE_SIZE_MAX = 250
 SALES_VOUCHER_TYPES = ("salesinvoice", "salescreditnote")
 
-# 500, 502 and 503 are listed with 504 because Lexware's facts say a POST's outcome is
-# unknown after any of them, and its 500 body even reads "... or rate limit exceeded".
+# What a GET or PUT repeats. A POST repeats none of them: issue 4 calls a 503 safe to repeat,
+# but Lexware's documentation says a POST's outcome is unknown after 500, 502 and 503 as after
+# 504, and no idempotency key exists. One lookup by number costs less than a double booking.
 _SERVER_TROUBLE = frozenset({500, 502, 503, 504})
 _RETRY_AFTER_PARSER = Retry(0)
 
@@ -205,27 +206,31 @@ class LexwareClient:
                 self._auth.refresh_after_401(unauthorized.authorization)
                 refreshed = True
             except _TryAgain as again:
-                delay = _backoff(attempt, again.retry_after)
-                if attempt >= self._max_attempts or waited + delay > self._max_wait:
-                    raise LexwareRetryableError(
-                        f"Lexware {method} {path}: {again.reason}, "
-                        f"gave up after {attempt} attempts",
-                        status=again.status,
-                        retry_after=again.retry_after,
-                    ) from None
-                _logger.info(
-                    "Lexware %s %s: %s; attempt %d/%d, retrying in %.2f s",
-                    method,
-                    path,
-                    again.reason,
-                    attempt,
-                    self._max_attempts,
-                    delay,
-                )
-                if again.retry_after is not None:
-                    self._bucket.defer(again.retry_after)
-                time.sleep(delay)
-                waited += delay
+                waited += self._pause_or_give_up(method, path, again, attempt, waited)
+
+    def _pause_or_give_up(self, method, path, again, attempt, waited):
+        """Sleep before the next attempt and answer how long; raise when the budget is spent."""
+        delay = _backoff(attempt, again.retry_after)
+        if attempt >= self._max_attempts or waited + delay > self._max_wait:
+            raise LexwareRetryableError(
+                f"Lexware {method} {path}: {again.reason}, gave up after {attempt} attempts",
+                status=again.status,
+                retry_after=again.retry_after,
+            )
+        _logger.info(
+            "Lexware %s %s: %s; attempt %d/%d, retrying in %.2f s",
+            method,
+            path,
+            again.reason,
+            attempt,
+            self._max_attempts,
+            delay,
+        )
+        if again.retry_after is not None:
+            # The limit is per credential: every thread drawing from the bucket holds back.
+            self._bucket.defer(again.retry_after)
+        time.sleep(delay)
+        return delay
 
     def _attempt(self, method, path, attempt, **send):
         self._bucket.acquire()
@@ -250,12 +255,12 @@ class LexwareClient:
             raise _Unauthorized(authorization)
         if status == 429:
             raise _TryAgain("rate limited (429)", status=429, retry_after=_retry_after(response))
-        if status >= 500:
-            if method == "POST":
-                raise LexwareOutcomeUnknownError(
-                    f"Lexware {method} {path} answered {status}; it may have been carried out",
-                    status=status,
-                )
+        if status >= 500 and method == "POST":
+            raise LexwareOutcomeUnknownError(
+                f"Lexware {method} {path} answered {status}; it may have been carried out",
+                status=status,
+            )
+        if status in _SERVER_TROUBLE:
             raise _TryAgain(f"server trouble ({status})", status=status)
         raise LexwarePermanentError(status, parse_issues(_json_or_none(response)))
 
@@ -292,7 +297,7 @@ def _retry_after(response):
         return None
     try:
         return float(_RETRY_AFTER_PARSER.parse_retry_after(value))
-    except Exception:  # an unreadable hint is no hint
+    except (InvalidHeader, OverflowError):  # an unreadable hint is no hint
         return None
 
 

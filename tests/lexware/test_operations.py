@@ -6,6 +6,7 @@ import pytest
 from client_helpers import SERVICES, voucher_payload
 
 from lexware import LexwarePermanentError
+from lexware.client import _months
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
@@ -126,3 +127,12 @@ def test_contact_search_by_number(client):
     created = client.create_contact(company("Nummer AG"))
     number = client.get_contact(created["id"])["roles"]["customer"]["number"]
     assert [c["id"] for c in client.find_contacts(number=number)] == [created["id"]]
+
+
+def test_periods_split_at_month_ends():
+    months = list(_months(datetime.date(2023, 12, 15), datetime.date(2024, 2, 3)))
+    assert months == [
+        (datetime.date(2023, 12, 15), datetime.date(2023, 12, 31)),
+        (datetime.date(2024, 1, 1), datetime.date(2024, 1, 31)),
+        (datetime.date(2024, 2, 1), datetime.date(2024, 2, 3)),
+    ]

@@ -119,3 +119,15 @@ def test_client_errors_are_permanent_and_not_repeated(scripted, status):
     assert caught.value.status == status
     assert caught.value.issues == [("f", "k")]
     assert len(scripted.seen) == 1
+
+
+def test_an_unreadable_retry_after_is_no_hint(scripted):
+    scripted.script = [reply(429, **{"Retry-After": "soon"}), reply(200, {"ok": True})]
+    assert make_client(scripted.url).get_profile() == {"ok": True}
+
+
+def test_other_server_errors_are_not_repeated_on_get(scripted):
+    scripted.script = [reply(501)]
+    with pytest.raises(LexwarePermanentError):
+        make_client(scripted.url).get_profile()
+    assert len(scripted.seen) == 1
