@@ -5,7 +5,7 @@ import datetime
 import pytest
 from client_helpers import SERVICES, voucher_payload
 
-from lexware import LexwarePermanentError
+from lexware import ApiKeyAuth, LexwareAuthError, LexwareClient, LexwarePermanentError
 from lexware.client import _months
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -136,3 +136,11 @@ def test_periods_split_at_month_ends():
         (datetime.date(2024, 1, 1), datetime.date(2024, 1, 31)),
         (datetime.date(2024, 2, 1), datetime.date(2024, 2, 3)),
     ]
+
+
+def test_an_unknown_api_key_is_authorization_lost(fast_sandbox):
+    client = LexwareClient(fast_sandbox.url, ApiKeyAuth("not-a-key"), rate=1000.0)
+    with pytest.raises(LexwareAuthError) as caught:
+        client.get_profile()
+    assert caught.value.status == 401
+    assert fast_sandbox.counters()["requests"] == 1
