@@ -11,7 +11,8 @@ built from Odoo's lines can miss Lexware's per-column figure by far more than a 
 The rule that settles this keeps what the customer was charged:
 1. Lines with the same rate and category are summed (discounts and negative lines fold
    into their group); a group of nothing (0 net, 0 tax) is dropped.
-2. A group whose tax Odoo computed within a cent of Lexware's figure keeps it.
+2. A group whose tax Odoo computed within a cent of Lexware's figure, nothing negative,
+   keeps it.
    Otherwise its gross (net + tax, Odoo's value) stays and the tax is computed from it,
    `round(gross * rate / (100 + rate))`, the net being gross minus that tax. Such a pair
    passes Lexware's check in both tax types.
@@ -166,7 +167,9 @@ def _settle(item, tax_type):
 
 
 def _consistent(item, tax_type):
-    """Lexware's check: the tax within a cent of the amount times the rate."""
+    """Lexware's check: no negative figure, the tax within a cent of amount times rate."""
+    if item.net < 0 or item.tax < 0:
+        return False
     return abs(item.tax - _expected_tax(item, tax_type)) <= CENT
 
 
