@@ -1,0 +1,613 @@
+"""A company's connection to its Lexware Office organisation.
+
+Secrets (API key, tokens, the pending OAuth state) live on the company in fields only system
+admins can read or write. They are never copied, never logged and never put in a message.
+"""
+
+import hashlib
+import json
+import logging
+import secrets
+from datetime import timedelta
+
+import psycopg2
+
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import consteq
+
+from ..lexware import (
+    ApiKeyAuth,
+    LexwareAuthError,
+    LexwareClient,
+    LexwareError,
+    OAuthApp,
+    OAuthTokens,
+    OAuthTokenSource,
+    make_pkce_pair,
+)
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.lexware.io"
+DEFAULT_AUTH_URL = "https://app.lexware.de"
+CALLBACK_PATH = "/lexware/oauth/callback"
+OAUTH_STATE_TTL = timedelta(minutes=10)
+
+# The revenue categories an admin may choose as the default, with Lexware's documented ids
+# and names; the ids are looked up in the cached posting categories first.
+REVENUE_CATEGORIES = {
+    "revenue_general": ("8f8664a1-fd86-11e1-a21f-0800200c9a66", "Einnahmen"),
+    "revenue_goods": ("8f8664a8-fd86-11e1-a21f-0800200c9a66", "Warenverkäufe"),
+    "revenue_services": ("8f8664a0-fd86-11e1-a21f-0800200c9a66", "Dienstleistungen"),
+}
+
+SECRET_FIELDS = (
+    "lexware_api_key",
+    "lexware_access_token",
+    "lexware_refresh_token",
+    "lexware_token_expires_at",
+    "lexware_oauth_state_hash",
+    "lexware_oauth_verifier",
+    "lexware_oauth_user_id",
+    "lexware_oauth_state_expires",
+)
+_TOKEN_COLUMNS = ("lexware_access_token", "lexware_refresh_token", "lexware_token_expires_at")
+
+
+def _hash_state(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    lexware_connection_state = fields.Selection(
+        [
+            ("disconnected", "Not connected"),
+            ("connected", "Connected"),
+            ("reconnect_needed", "Reconnect needed"),
+        ],
+        string="Lexware Connection",
+        default="disconnected",
+        required=True,
+        copy=False,
+    )
+    lexware_connected = fields.Boolean(
+        string="Connected to Lexware Office",
+        compute="_compute_lexware_connected",
+        store=True,
+        help="False while the connection is lost and needs the admin to reconnect; "
+        "the auto transfer switch keeps its value meanwhile.",
+    )
+    lexware_connection_mode = fields.Selection(
+        [("oauth", "OAuth"), ("api_key", "API key")],
+        string="Lexware Connection Kind",
+        copy=False,
+    )
+    lexware_organization_id = fields.Char(string="Lexware Organisation ID", copy=False)
+    lexware_organization_name = fields.Char(string="Lexware Organisation", copy=False)
+    lexware_connected_since = fields.Datetime(string="Connected to Lexware Since", copy=False)
+    lexware_connected_by = fields.Many2one(
+        "res.users", string="Connected to Lexware By", copy=False, ondelete="set null"
+    )
+    lexware_last_error = fields.Char(
+        string="Lexware Connection Problem",
+        copy=False,
+        help="What went wrong at the last attempt to connect, shown in the settings.",
+    )
+    lexware_auto_transfer = fields.Boolean(
+        string="Transfer Invoices to Lexware Automatically", copy=False
+    )
+    lexware_small_business = fields.Boolean(
+        string="Small Business (§19 UStG) in Lexware", copy=False
+    )
+    lexware_default_category_id = fields.Char(string="Default Lexware Revenue Category", copy=False)
+    lexware_use_collective_contact = fields.Boolean(
+        string="Book Private Customers on Lexware's Collective Contact"
+    )
+    lexware_posting_categories = fields.Text(
+        string="Lexware Posting Categories (JSON)",
+        copy=False,
+        help="The last answer of Lexware's /v1/posting-categories.",
+    )
+
+    # Secrets: system admins only.
+    lexware_api_key = fields.Char(string="Lexware API Key", groups="base.group_system", copy=False)
+    lexware_access_token = fields.Char(groups="base.group_system", copy=False)
+    lexware_refresh_token = fields.Char(groups="base.group_system", copy=False)
+    lexware_token_expires_at = fields.Float(
+        string="Lexware Access Token Expiry (epoch seconds)", groups="base.group_system", copy=False
+    )
+    lexware_oauth_state_hash = fields.Char(groups="base.group_system", copy=False)
+    lexware_oauth_verifier = fields.Char(groups="base.group_system", copy=False)
+    lexware_oauth_user_id = fields.Many2one(
+        "res.users", groups="base.group_system", copy=False, ondelete="set null"
+    )
+    lexware_oauth_state_expires = fields.Datetime(groups="base.group_system", copy=False)
+
+    @api.depends("lexware_connection_state")
+    def _compute_lexware_connected(self):
+        for company in self:
+            company.lexware_connected = company.lexware_connection_state == "connected"
+
+    # -- configuration --------------------------------------------------------------------
+
+    @api.model
+    def _lexware_params(self):
+        get = self.env["ir.config_parameter"].sudo().get_param
+        return {
+            "api_url": get("lexware_connector.api_url") or DEFAULT_API_URL,
+            "auth_url": get("lexware_connector.auth_url") or DEFAULT_AUTH_URL,
+            "client_id": get("lexware_connector.client_id") or "",
+            "client_secret": get("lexware_connector.client_secret") or "",
+        }
+
+    @api.model
+    def _lexware_oauth_configured(self):
+        params = self._lexware_params()
+        return bool(params["client_id"] and params["client_secret"])
+
+    @api.model
+    def _lexware_oauth_app(self):
+        params = self._lexware_params()
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        return OAuthApp(
+            auth_url=params["auth_url"],
+            client_id=params["client_id"],
+            client_secret=params["client_secret"],
+            redirect_uri=base_url.rstrip("/") + CALLBACK_PATH,
+        )
+
+    def _lexware_check_admin(self):
+        if not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                self.env._("Only administrators can connect or disconnect Lexware Office.")
+            )
+
+    def _lexware_check_currency(self):
+        self.ensure_one()
+        if self.currency_id.name != "EUR":
+            raise UserError(
+                self.env._(
+                    "Lexware Office books in euros only. The currency of %(company)s is "
+                    "%(currency)s, so it cannot be connected to Lexware Office.",
+                    company=self.name,
+                    currency=self.currency_id.name,
+                )
+            )
+
+    # -- connect --------------------------------------------------------------------------
+
+    def _lexware_action_connect(self, api_key=None):
+        """What the settings' Connect button does: OAuth redirect, or check the API key."""
+        self.ensure_one()
+        self._lexware_check_admin()
+        self._lexware_check_currency()
+        if self._lexware_oauth_configured():
+            return self._lexware_start_oauth()
+        company = self.sudo()
+        api_key = (api_key or company.lexware_api_key or "").strip()
+        if not api_key:
+            raise UserError(
+                self.env._(
+                    "Paste the API key you created in Lexware Office "
+                    "(Extras > Public API) before you connect."
+                )
+            )
+        client = self._lexware_new_client(ApiKeyAuth(api_key))
+        try:
+            profile = client.get_profile()
+        except LexwareAuthError:
+            raise UserError(
+                self.env._(
+                    "Lexware Office refused this API key. Check that you copied it "
+                    "completely and that it has not been revoked, or create a new one."
+                )
+            ) from None
+        except LexwareError as exc:
+            _logger.warning("Lexware: checking the API key failed (%s)", type(exc).__name__)
+            raise UserError(
+                self.env._(
+                    "Lexware Office could not be reached to check the API key. Try again later."
+                )
+            ) from None
+        company.write(
+            {
+                "lexware_api_key": api_key,
+                "lexware_access_token": False,
+                "lexware_refresh_token": False,
+                "lexware_token_expires_at": 0.0,
+            }
+        )
+        self._lexware_set_connected("api_key", profile, client)
+        return True
+
+    def _lexware_start_oauth(self):
+        """A fresh single-use state bound to this company and user, and the authorize URL."""
+        self.ensure_one()
+        token = secrets.token_urlsafe(32)
+        verifier, challenge = make_pkce_pair()
+        self.sudo().write(
+            {
+                "lexware_oauth_state_hash": _hash_state(token),
+                "lexware_oauth_verifier": verifier,
+                "lexware_oauth_user_id": self.env.uid,
+                "lexware_oauth_state_expires": fields.Datetime.now() + OAUTH_STATE_TTL,
+                "lexware_last_error": False,
+            }
+        )
+        state = f"{self.id}.{token}"
+        return {
+            "type": "ir.actions.act_url",
+            "url": self._lexware_oauth_app().authorize_url(state, challenge),
+            "target": "self",
+        }
+
+    @api.model
+    def _lexware_company_for_state(self, state):
+        """The company whose pending OAuth state `state` is, for the current user; or None.
+
+        The state is accepted once: a match clears it. Expired states are cleared as well.
+        """
+        company_id, _dot, token = (state or "").partition(".")
+        if not company_id.isdigit() or not token:
+            return None
+        company = self.sudo().browse(int(company_id)).exists()
+        if not company or company not in self.env.user.company_ids:
+            return None
+        stored = company.lexware_oauth_state_hash
+        if not stored or not consteq(stored, _hash_state(token)):
+            return None
+        if company.lexware_oauth_user_id.id != self.env.uid:
+            return None
+        expired = (
+            not company.lexware_oauth_state_expires
+            or company.lexware_oauth_state_expires < fields.Datetime.now()
+        )
+        verifier = company.lexware_oauth_verifier
+        company.write(
+            {
+                "lexware_oauth_state_hash": False,
+                "lexware_oauth_verifier": False,
+                "lexware_oauth_user_id": False,
+                "lexware_oauth_state_expires": False,
+            }
+        )
+        if expired:
+            return None
+        return company.with_context(lexware_oauth_verifier=verifier)
+
+    def _lexware_finish_oauth(self, code):
+        """Exchange the code, store the tokens and read the profile. Raises UserError."""
+        self.ensure_one()
+        self._lexware_check_admin()
+        self._lexware_check_currency()
+        verifier = self.env.context.get("lexware_oauth_verifier")
+        app = self._lexware_oauth_app()
+        try:
+            tokens = app.exchange_code(code, verifier)
+        except LexwareError as exc:
+            _logger.warning("Lexware: the OAuth code exchange failed (%s)", type(exc).__name__)
+            raise UserError(
+                self.env._("Lexware Office did not accept the authorization. Please connect again.")
+            ) from None
+        self.sudo().write({"lexware_api_key": False, **self._lexware_token_values(tokens)})
+        client = self._lexware_new_client(self._lexware_token_source(app, tokens))
+        try:
+            profile = client.get_profile()
+        except LexwareError as exc:
+            _logger.warning("Lexware: reading the profile failed (%s)", type(exc).__name__)
+            raise UserError(
+                self.env._(
+                    "Lexware Office could not be reached after the authorization. Try again later."
+                )
+            ) from None
+        self._lexware_set_connected("oauth", profile, client)
+
+    def _lexware_set_connected(self, mode, profile, client):
+        self.ensure_one()
+        values = {
+            "lexware_connection_state": "connected",
+            "lexware_connection_mode": mode,
+            "lexware_organization_id": profile.get("organizationId") or False,
+            "lexware_organization_name": profile.get("companyName") or False,
+            "lexware_small_business": bool(profile.get("smallBusiness")),
+            "lexware_connected_since": fields.Datetime.now(),
+            "lexware_connected_by": self.env.uid,
+            "lexware_last_error": False,
+        }
+        try:
+            categories = client.get_posting_categories()
+        except LexwareError as exc:
+            _logger.warning(
+                "Lexware: reading the posting categories failed (%s)", type(exc).__name__
+            )
+        else:
+            values["lexware_posting_categories"] = json.dumps(categories or [])
+        self.sudo().write(values)
+        if not self.lexware_default_category_id:
+            category = self._lexware_revenue_category_id("revenue_general")
+            if category:
+                self.sudo().lexware_default_category_id = category
+        self._lexware_post_note(
+            self.env._(
+                "Connected to the Lexware Office organisation %(organisation)s by %(user)s.",
+                organisation=self.lexware_organization_name or "?",
+                user=self.env.user.name,
+            )
+        )
+        cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
+
+    # -- disconnect -----------------------------------------------------------------------
+
+    def _lexware_action_disconnect(self):
+        """Revoke at Lexware (OAuth), erase the secrets, switch auto transfer off.
+
+        Transfers and invoices keep their history and state.
+        """
+        self.ensure_one()
+        self._lexware_check_admin()
+        company = self.sudo()
+        if company.lexware_connection_mode == "oauth" and company.lexware_refresh_token:
+            try:
+                self._lexware_oauth_app().revoke(company.lexware_refresh_token)
+            except LexwareError as exc:
+                _logger.warning(
+                    "Lexware: revoking the authorization of company %s failed (%s); "
+                    "erasing it here anyway",
+                    self.id,
+                    type(exc).__name__,
+                )
+        organisation = company.lexware_organization_name
+        company.write(
+            {
+                "lexware_connection_state": "disconnected",
+                "lexware_connection_mode": False,
+                "lexware_auto_transfer": False,
+                "lexware_organization_id": False,
+                "lexware_organization_name": False,
+                "lexware_connected_since": False,
+                "lexware_connected_by": False,
+                "lexware_last_error": False,
+                **dict.fromkeys(SECRET_FIELDS, False),
+            }
+        )
+        self._lexware_post_note(
+            self.env._(
+                "Disconnected from the Lexware Office organisation %(organisation)s by %(user)s.",
+                organisation=organisation or "?",
+                user=self.env.user.name,
+            )
+        )
+        return True
+
+    # -- the client -----------------------------------------------------------------------
+
+    def _lexware_new_client(self, auth):
+        return LexwareClient(self._lexware_params()["api_url"], auth)
+
+    def _lexware_client(self):
+        """A ready LexwareClient for this company; UserError when it is not connected.
+
+        OAuth tokens are read fresh from the database (another worker may have rotated them)
+        and every refresh is stored at once in its own transaction.
+        """
+        self.ensure_one()
+        company = self.sudo()
+        if company.lexware_connection_state != "connected":
+            raise UserError(
+                self.env._(
+                    "%(company)s is not connected to Lexware Office. An administrator can "
+                    "connect it in Settings > General Settings > Integrations.",
+                    company=self.name,
+                )
+            )
+        if company.lexware_connection_mode == "api_key":
+            return self._lexware_new_client(ApiKeyAuth(company.lexware_api_key or ""))
+        tokens = self._lexware_read_tokens()
+        if tokens is None:
+            raise UserError(
+                self.env._(
+                    "%(company)s has no Lexware Office authorization. An administrator can "
+                    "connect it again in Settings > General Settings > Integrations.",
+                    company=self.name,
+                )
+            )
+        return self._lexware_new_client(
+            self._lexware_token_source(self._lexware_oauth_app(), tokens)
+        )
+
+    def _lexware_token_source(self, app, tokens):
+        company_id = self.id
+        registry = self.env.registry
+
+        def on_refresh(new_tokens):
+            self._lexware_store_tokens(registry, company_id, new_tokens)
+
+        return OAuthTokenSource(app, tokens, on_refresh, connection_key=str(company_id))
+
+    @staticmethod
+    def _lexware_token_values(tokens):
+        return {
+            "lexware_access_token": tokens.access_token,
+            "lexware_refresh_token": tokens.refresh_token,
+            "lexware_token_expires_at": tokens.expires_at,
+        }
+
+    def _lexware_read_tokens(self):
+        """The tokens as last committed, whatever this transaction's snapshot says."""
+        self.ensure_one()
+        self.env.flush_all()
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "SELECT lexware_access_token, lexware_refresh_token, lexware_token_expires_at "
+                "FROM res_company WHERE id = %s",
+                [self.id],
+            )
+            row = cr.fetchone()
+        if not row or not row[1]:
+            # Not committed yet (stored by this very transaction): take what it sees.
+            company = self.sudo()
+            if not company.lexware_refresh_token:
+                return None
+            row = (
+                company.lexware_access_token,
+                company.lexware_refresh_token,
+                company.lexware_token_expires_at,
+            )
+        return OAuthTokens(row[0] or "", row[1], float(row[2] or 0.0))
+
+    def _lexware_store_tokens(self, registry, company_id, tokens):
+        """Write rotated tokens in their own transaction, committed at once.
+
+        A rotated refresh token voids the old one: losing it to a rollback of the caller's
+        transaction would disconnect the customer.
+        """
+        values = self._lexware_token_values(tokens)
+        try:
+            with registry.cursor() as cr:
+                cr.execute("SET LOCAL lock_timeout = '5s'")
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["res.company"].browse(company_id).write(values)
+                env.flush_all()
+        except psycopg2.OperationalError:
+            # This transaction holds the company's row itself: store it here instead.
+            _logger.warning(
+                "Lexware: company %s is locked by the current transaction; "
+                "storing the refreshed tokens in it",
+                company_id,
+            )
+            self.sudo().browse(company_id).write(values)
+            return
+        _logger.info("Lexware: stored refreshed tokens of company %s", company_id)
+        self.browse(company_id).invalidate_recordset(list(_TOKEN_COLUMNS))
+
+    # -- authorization lost ---------------------------------------------------------------
+
+    def _lexware_authorization_lost(self, reason=None):
+        """Lexware refused the credentials for good: the admins must reconnect.
+
+        The company shows "reconnect needed"; queued transfers stay as they are and go
+        once an admin has connected again.
+        """
+        for company in self.sudo():
+            if company.lexware_connection_state != "connected":
+                continue
+            _logger.warning(
+                "Lexware: company %s lost its authorization (%s)",
+                company.id,
+                type(reason).__name__ if isinstance(reason, Exception) else "refused",
+            )
+            company.write(
+                {
+                    "lexware_connection_state": "reconnect_needed",
+                    "lexware_access_token": False,
+                    "lexware_last_error": self.env._(
+                        "Lexware Office no longer accepts this connection. Connect again."
+                    ),
+                }
+            )
+            company._lexware_notify_admins()
+
+    def _lexware_notify_admins(self):
+        self.ensure_one()
+        admins = self._lexware_admins()
+        if not admins:
+            return
+        body = self.env._(
+            "Lexware Office no longer accepts the connection of %(company)s to the "
+            "organisation %(organisation)s: the authorization was revoked, has expired "
+            "(Lexware grants it for two years) or the API key was deleted. Invoices waiting "
+            "for the transfer stay queued. To reconnect, open Settings > General Settings > "
+            "Integrations > Lexware Office and click Connect.",
+            company=self.name,
+            organisation=self.lexware_organization_name or "?",
+        )
+        self.partner_id.sudo().message_notify(
+            partner_ids=admins.partner_id.ids,
+            subject=self.env._("Lexware Office: reconnect %(company)s", company=self.name),
+            body=body,
+            subtype_xmlid="mail.mt_comment",
+        )
+
+    def _lexware_admins(self):
+        self.ensure_one()
+        return (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("groups_id", "in", self.env.ref("base.group_system").id),
+                    ("share", "=", False),
+                    ("company_ids", "in", self.id),
+                    ("id", "!=", SUPERUSER_ID),
+                ]
+            )
+        )
+
+    def _lexware_post_note(self, body):
+        self.partner_id.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    # -- posting categories ---------------------------------------------------------------
+
+    def _lexware_posting_category_list(self):
+        self.ensure_one()
+        try:
+            categories = json.loads(self.lexware_posting_categories or "[]")
+        except ValueError:
+            categories = []
+        return categories if isinstance(categories, list) else []
+
+    def _lexware_resolved_categories(self):
+        """kind -> category id, from the cached posting categories."""
+        categories = self._lexware_posting_category_list()
+        try:
+            from ..lexware.categories import resolve_categories
+        except ImportError:
+            resolved = {}
+        else:
+            resolved = dict(resolve_categories(categories))
+        for kind, (documented_id, name) in REVENUE_CATEGORIES.items():
+            if kind in resolved:
+                continue
+            ids = {category.get("id"): category for category in categories}
+            if documented_id in ids:
+                resolved[kind] = documented_id
+                continue
+            for category in categories:
+                if category.get("type") == "income" and category.get("name") == name:
+                    resolved[kind] = category["id"]
+                    break
+        return resolved
+
+    def _lexware_revenue_category_id(self, kind):
+        return self._lexware_resolved_categories().get(kind) or False
+
+    def _lexware_category(self, kind):
+        """The Lexware category id for `kind`; UserError naming the missing category."""
+        self.ensure_one()
+        if kind == "revenue" and self.lexware_default_category_id:
+            return self.lexware_default_category_id
+        lookup = "revenue_general" if kind == "revenue" else kind
+        category = self._lexware_resolved_categories().get(lookup)
+        if not category:
+            raise UserError(
+                self.env._(
+                    "The Lexware Office organisation of %(company)s offers no posting "
+                    "category for %(kind)s. Check the categories in Lexware Office, then "
+                    "connect again to reload them.",
+                    company=self.name,
+                    kind=lookup,
+                )
+            )
+        return category
+
+    def _lexware_refresh_posting_categories(self):
+        """Re-read the posting categories (after Lexware refused a category id)."""
+        self.ensure_one()
+        categories = self._lexware_client().get_posting_categories()
+        self.sudo().lexware_posting_categories = json.dumps(categories or [])
+        return categories
