@@ -1,0 +1,299 @@
+import logging
+import time
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..lexware.errors import LexwareAuthError, LexwareError
+from ..models.lexware_export_run import MOVE_TYPES
+
+_logger = logging.getLogger(__name__)
+
+CHUNK = 1000
+EXPORT_LOCK_KEY = 0x4C584558  # "LXEX": one export at a time per company
+VOUCHER_TYPES = {"out_invoice": "salesinvoice", "out_refund": "salescreditnote"}
+LOCALLY_SETTLED = ("sent",)
+LOCALLY_QUEUED = ("pending", "sending")
+
+
+def _last_month(today):
+    first = today.replace(day=1) - relativedelta(months=1)
+    return first, today.replace(day=1) - relativedelta(days=1)
+
+
+def _chunks(values, size=CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _voucher_date(value):
+    """The date part of a voucherlist date (RFC 3339 at midnight in Berlin), or None."""
+    try:
+        return date.fromisoformat((value or "")[:10])
+    except ValueError:
+        return None
+
+
+class LexwareExportWizard(models.TransientModel):
+    _name = "lexware.export.wizard"
+    _description = "Export invoices to Lexware"
+
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, default=lambda self: self.env.company
+    )
+    date_from = fields.Date(
+        string="From",
+        required=True,
+        default=lambda self: _last_month(fields.Date.context_today(self))[0],
+        help="First invoice date of the period, included.",
+    )
+    date_to = fields.Date(
+        string="To",
+        required=True,
+        default=lambda self: _last_month(fields.Date.context_today(self))[1],
+        help="Last invoice date of the period, included.",
+    )
+    move_types = fields.Selection(
+        [
+            ("invoices", "Invoices"),
+            ("credit_notes", "Credit notes"),
+            ("both", "Invoices and credit notes"),
+        ],
+        string="Export",
+        required=True,
+        default="both",
+    )
+    move_ids = fields.Many2many(
+        "account.move",
+        string="Selected invoices",
+        help="When invoices are selected in the list, the wizard exports those instead "
+        "of a period.",
+    )
+    from_selection = fields.Boolean(compute="_compute_from_selection")
+    invoice_count = fields.Integer(compute="_compute_preview")
+    credit_note_count = fields.Integer(compute="_compute_preview")
+    sent_count = fields.Integer(compute="_compute_preview")
+    failed_count = fields.Integer(compute="_compute_preview")
+    queued_count = fields.Integer(compute="_compute_preview")
+    preview = fields.Char(compute="_compute_preview")
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        context = self.env.context
+        if (
+            "move_ids" in fields_list
+            and context.get("active_model") == "account.move"
+            and context.get("active_ids")
+        ):
+            values["move_ids"] = [fields.Command.set(context["active_ids"])]
+        return values
+
+    @api.depends("move_ids")
+    def _compute_from_selection(self):
+        for wizard in self:
+            wizard.from_selection = bool(wizard.move_ids)
+
+    # -- which invoices ---------------------------------------------------------------------
+
+    def _lexware_rows(self):
+        """[(move_id, move_type, number, invoice_date, transfer_id, transfer_state)] of the
+        posted customer invoices and credit notes the wizard covers, read in one query
+        (no records are loaded, so 10,000 invoices cost a few megabytes)."""
+        self.ensure_one()
+        self.env["account.move"].flush_model(
+            ["company_id", "state", "move_type", "invoice_date", "name"]
+        )
+        self.env["lexware.transfer"].flush_model(["move_id", "state"])
+        where = [
+            "m.company_id = %(company)s",
+            "m.state = 'posted'",
+            "m.move_type IN %(types)s",
+        ]
+        params = {"company": self.company_id.id, "types": MOVE_TYPES[self.move_types]}
+        if self.move_ids:
+            where.append("m.id IN %(ids)s")
+            params["ids"] = tuple(self.move_ids.ids)
+        else:
+            where.append("m.invoice_date BETWEEN %(date_from)s AND %(date_to)s")
+            params.update(date_from=self.date_from, date_to=self.date_to)
+        query = f"""
+            SELECT m.id, m.move_type, m.name, m.invoice_date, t.id, t.state
+              FROM account_move m
+         LEFT JOIN LATERAL (
+                    SELECT id, state FROM lexware_transfer
+                     WHERE move_id = m.id ORDER BY id DESC LIMIT 1
+                   ) t ON TRUE
+             WHERE {" AND ".join(where)}
+          ORDER BY m.id
+        """  # noqa: S608 (the WHERE parts are constants; values go as parameters)
+        self.env.cr.execute(query, params)
+        return self.env.cr.fetchall()
+
+    @api.depends("date_from", "date_to", "move_types", "move_ids", "company_id")
+    def _compute_preview(self):
+        for wizard in self:
+            counts = {"out_invoice": 0, "out_refund": 0, "sent": 0, "failed": 0, "queued": 0}
+            if wizard.move_types and (wizard.move_ids or (wizard.date_from and wizard.date_to)):
+                for _move, move_type, _name, _date, _transfer, state in wizard._lexware_rows():
+                    counts[move_type] += 1
+                    if state in LOCALLY_SETTLED:
+                        counts["sent"] += 1
+                    elif state == "failed":
+                        counts["failed"] += 1
+                    elif state in LOCALLY_QUEUED:
+                        counts["queued"] += 1
+            wizard.invoice_count = counts["out_invoice"]
+            wizard.credit_note_count = counts["out_refund"]
+            wizard.sent_count = counts["sent"]
+            wizard.failed_count = counts["failed"]
+            wizard.queued_count = counts["queued"]
+            wizard.preview = wizard._lexware_preview_line()
+
+    def _lexware_preview_line(self):
+        if self.invoice_count == 1:
+            invoices = self.env._("1 invoice")
+        else:
+            invoices = self.env._("%(count)s invoices", count=self.invoice_count)
+        if self.credit_note_count == 1:
+            credit_notes = self.env._("1 credit note")
+        else:
+            credit_notes = self.env._("%(count)s credit notes", count=self.credit_note_count)
+        parts = [
+            invoices,
+            credit_notes,
+            self.env._("%(count)s already in Lexware (skipped)", count=self.sent_count),
+            self.env._("%(count)s failed before (retried)", count=self.failed_count),
+        ]
+        if self.queued_count:
+            parts.append(self.env._("%(count)s already queued", count=self.queued_count))
+        return self.env._(", ").join(parts)
+
+    # -- the export -------------------------------------------------------------------------
+
+    def _lexware_check_access(self):
+        user = self.env.user
+        if not (
+            user.has_group("account.group_account_manager") or user.has_group("base.group_system")
+        ):
+            raise AccessError(
+                self.env._("Only accountants and administrators may export invoices to Lexware.")
+            )
+
+    def action_export(self):
+        """Mark what Lexware already has as sent, queue the rest, wake the transfer cron.
+
+        No voucher is sent here: the cron sends them, as it does for auto transfer.
+        """
+        self.ensure_one()
+        self._lexware_check_access()
+        company = self.company_id
+        if not company.lexware_connected:
+            raise UserError(
+                self.env._(
+                    "%(company)s is not connected to Lexware. Connect it in the settings "
+                    "first (Settings > Lexware Office).",
+                    company=company.name,
+                )
+            )
+        if not self.move_ids and self.date_from > self.date_to:
+            raise UserError(self.env._("The period ends before it starts."))
+        started = time.monotonic()
+        # One export per company at a time: two wizards on the same period would
+        # otherwise both queue the same invoices.
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", (EXPORT_LOCK_KEY, company.id))
+        rows = self._lexware_rows()
+        dates = [row[3] for row in rows]
+        sent_before = sum(1 for row in rows if row[5] == "sent")
+        queued_before = sum(1 for row in rows if row[5] in LOCALLY_QUEUED)
+        candidates = [row for row in rows if row[5] not in ("sent", *LOCALLY_QUEUED)]
+        del rows
+        found = self._lexware_existing_vouchers(candidates) if candidates else {}
+        mark_sent, queue = [], []
+        for move_id, move_type, number, _day, transfer_id, _state in candidates:
+            voucher_id = found.get((VOUCHER_TYPES[move_type], number))
+            if voucher_id:
+                mark_sent.append((move_id, transfer_id, voucher_id))
+            else:
+                queue.append(move_id)
+        del candidates, found
+        run = self.env["lexware.export.run"].create(
+            {
+                "company_id": company.id,
+                "user_id": self.env.user.id,
+                "date_from": min(dates) if self.move_ids and dates else self.date_from,
+                "date_to": max(dates) if self.move_ids and dates else self.date_to,
+                "move_types": self.move_types,
+                "from_selection": bool(self.move_ids),
+                "skipped_count": sent_before + len(mark_sent),
+                "found_count": len(mark_sent),
+                "queued_elsewhere_count": queued_before,
+            }
+        )
+        self._lexware_mark_found(mark_sent)
+        self._lexware_queue(run, queue)
+        run._lexware_check_settled()
+        _logger.info(
+            "Lexware export run %s of %s: %d queued, %d found in Lexware, "
+            "%d sent before, %d queued before, in %.1f s",
+            run.id,
+            company.name,
+            len(queue),
+            len(mark_sent),
+            sent_before,
+            queued_before,
+            time.monotonic() - started,
+        )
+        return run._lexware_started_notification(len(queue))
+
+    def _lexware_existing_vouchers(self, candidates):
+        """{(voucher type, number): voucher id} of the sales vouchers Lexware holds in the
+        dates the candidates span (all pages, month by month)."""
+        first = min(row[3] for row in candidates)
+        last = max(row[3] for row in candidates)
+        voucher_types = tuple(sorted({VOUCHER_TYPES[row[1]] for row in candidates}))
+        client = self.company_id._lexware_client()
+        found = {}
+        try:
+            for entry in client.iter_voucherlist(voucher_types, first, last):
+                day = _voucher_date(entry.get("voucherDate"))
+                if day is None or not first <= day <= last:
+                    continue
+                key = (entry.get("voucherType"), entry.get("voucherNumber"))
+                found.setdefault(key, entry.get("id"))
+        except LexwareAuthError as error:
+            raise UserError(
+                self.env._(
+                    "Lexware refused the connection of %(company)s. Reconnect it in the "
+                    "settings, then export again. Nothing was queued.",
+                    company=self.company_id.name,
+                )
+            ) from error
+        except LexwareError as error:
+            raise UserError(
+                self.env._(
+                    "Lexware could not tell which invoices it already has, so nothing was "
+                    "queued. Try again in a moment.\n\n%(error)s",
+                    error=str(error),
+                )
+            ) from error
+        return found
+
+    def _lexware_mark_found(self, mark_sent):
+        transfers = self.env["lexware.transfer"].sudo()
+        for chunk in _chunks(mark_sent):
+            transfers._lexware_mark_found_in_lexware(chunk)
+            self.env.flush_all()
+            self.env.invalidate_all()
+
+    def _lexware_queue(self, run, move_ids):
+        """Queue the invoices through the engine's own door, a thousand at a time."""
+        transfers = self.env["lexware.transfer"].sudo()
+        moves = self.env["account.move"].sudo()
+        for chunk in _chunks(move_ids):
+            transfers._lexware_enqueue(moves.browse(chunk)).write({"export_run_id": run.id})
+            self.env.flush_all()
+            self.env.invalidate_all()
