@@ -99,10 +99,10 @@ class LexwareExportWizard(models.TransientModel):
 
     # -- which invoices ---------------------------------------------------------------------
 
-    def _lexware_rows(self):
-        """[(move_id, move_type, number, invoice_date, transfer_id, transfer_state)] of the
-        posted customer invoices and credit notes the wizard covers, read in one query
-        (no records are loaded, so 10,000 invoices cost a few megabytes)."""
+    def _lexware_select(self, columns, tail=""):
+        """Run `SELECT columns` over the posted customer invoices and credit notes the
+        wizard covers, each joined with its transfer row (`m`, `t`), in one query: no
+        records are loaded, so 10,000 invoices cost a few megabytes at most."""
         self.ensure_one()
         self.env["account.move"].flush_model(
             ["company_id", "state", "move_type", "invoice_date", "name"]
@@ -120,32 +120,39 @@ class LexwareExportWizard(models.TransientModel):
         else:
             where.append("m.invoice_date BETWEEN %(date_from)s AND %(date_to)s")
             params.update(date_from=self.date_from, date_to=self.date_to)
+        # lexware_transfer holds one row per invoice at most (unique move_id).
         query = f"""
-            SELECT m.id, m.move_type, m.name, m.invoice_date, t.id, t.state
+            SELECT {columns}
               FROM account_move m
-         LEFT JOIN LATERAL (
-                    SELECT id, state FROM lexware_transfer
-                     WHERE move_id = m.id ORDER BY id DESC LIMIT 1
-                   ) t ON TRUE
+         LEFT JOIN lexware_transfer t ON t.move_id = m.id
              WHERE {" AND ".join(where)}
-          ORDER BY m.id
-        """  # noqa: S608 (the WHERE parts are constants; values go as parameters)
+             {tail}
+        """  # noqa: S608 (constant SQL parts; the values go as parameters)
         self.env.cr.execute(query, params)
         return self.env.cr.fetchall()
+
+    def _lexware_rows(self):
+        """[(move id, move type, number, invoice date, transfer id, transfer state)]"""
+        return self._lexware_select(
+            "m.id, m.move_type, m.name, m.invoice_date, t.id, t.state", "ORDER BY m.id"
+        )
 
     @api.depends("date_from", "date_to", "move_types", "move_ids", "company_id")
     def _compute_preview(self):
         for wizard in self:
             counts = {"out_invoice": 0, "out_refund": 0, "sent": 0, "failed": 0, "queued": 0}
             if wizard.move_types and (wizard.move_ids or (wizard.date_from and wizard.date_to)):
-                for _move, move_type, _name, _date, _transfer, state in wizard._lexware_rows():
-                    counts[move_type] += 1
+                groups = wizard._lexware_select(
+                    "m.move_type, t.state, count(*)", "GROUP BY m.move_type, t.state"
+                )
+                for move_type, state, count in groups:
+                    counts[move_type] += count
                     if state in LOCALLY_SETTLED:
-                        counts["sent"] += 1
+                        counts["sent"] += count
                     elif state == "failed":
-                        counts["failed"] += 1
+                        counts["failed"] += count
                     elif state in LOCALLY_QUEUED:
-                        counts["queued"] += 1
+                        counts["queued"] += count
             wizard.invoice_count = counts["out_invoice"]
             wizard.credit_note_count = counts["out_refund"]
             wizard.sent_count = counts["sent"]
