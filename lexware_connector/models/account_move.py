@@ -1,0 +1,395 @@
+"""The Lexware side of a customer invoice: its transfer state, the hook on posting, the
+reset guard, and the invoice turned into `lexware/` plain data."""
+
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_round, format_amount
+
+from ..lexware.categories import SPECIAL_KINDS
+from ..lexware.voucher import InvoiceData, VoucherLine
+from .lexware_transfer import MAX_FILE_SIZE, LexwareTransferFailure
+
+_logger = logging.getLogger(__name__)
+
+LEXWARE_MOVE_TYPES = ("out_invoice", "out_refund")
+DEFAULT_WEB_APP_URL = "https://app.lexware.de"
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    lexware_transfer_ids = fields.One2many(
+        "lexware.transfer", "move_id", string="Lexware Transfers", readonly=True
+    )
+    lexware_state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("sending", "Sending"),
+            ("sent", "Sent"),
+            ("failed", "Failed"),
+        ],
+        string="Lexware",
+        compute="_compute_lexware_state",
+        store=True,
+        index=True,
+        copy=False,
+        help="Where the invoice stands on its way to Lexware Office; empty when never queued.",
+    )
+    lexware_voucher_id = fields.Char(
+        string="Lexware Voucher ID", compute="_compute_lexware_state", store=True, copy=False
+    )
+    lexware_error = fields.Text(compute="_compute_lexware_state", store=True, copy=False)
+    lexware_voucher_url = fields.Char(
+        string="Voucher in Lexware", compute="_compute_lexware_voucher_url"
+    )
+    lexware_can_send = fields.Boolean(compute="_compute_lexware_can_send")
+
+    @api.depends(
+        "lexware_transfer_ids.state",
+        "lexware_transfer_ids.voucher_id",
+        "lexware_transfer_ids.last_error",
+    )
+    def _compute_lexware_state(self):
+        for move in self:
+            row = move.lexware_transfer_ids[:1]
+            move.lexware_state = row.state or False
+            move.lexware_voucher_id = row.voucher_id or False
+            move.lexware_error = row.last_error if row.state in ("failed", "pending") else False
+
+    @api.depends("lexware_voucher_id")
+    def _compute_lexware_voucher_url(self):
+        base = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("lexware_connector.auth_url", DEFAULT_WEB_APP_URL)
+            .rstrip("/")
+        )
+        for move in self:
+            move.lexware_voucher_url = (
+                f"{base}/permalink/vouchers/view/{move.lexware_voucher_id}"
+                if move.lexware_voucher_id
+                else False
+            )
+
+    @api.depends("state", "move_type", "lexware_state", "company_id")
+    def _compute_lexware_can_send(self):
+        for move in self:
+            move.lexware_can_send = (
+                move.state == "posted"
+                and move.move_type in LEXWARE_MOVE_TYPES
+                and move.lexware_state in (False, "failed")
+                and move.company_id.lexware_connection_state != "disconnected"
+            )
+
+    # -- the queue's doors ----------------------------------------------------------------
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        posted._lexware_queue_posted()
+        return posted
+
+    def _lexware_queue_posted(self):
+        """Queue freshly posted customer invoices of companies with auto transfer on.
+
+        No HTTP here: a row and a cron trigger, nothing else.
+        """
+        moves = self.filtered(
+            lambda move: (
+                move.move_type in LEXWARE_MOVE_TYPES
+                and move.company_id.lexware_connected
+                and move.company_id.lexware_auto_transfer
+            )
+        )
+        if moves:
+            self.env["lexware.transfer"]._lexware_enqueue(moves)
+
+    def action_lexware_send(self):
+        """Queue these invoices for Lexware, or retry failed ones; sent ones are skipped."""
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise UserError(self.env._("Only accountants can send invoices to Lexware."))
+        moves = self.filtered(lambda move: move.move_type in LEXWARE_MOVE_TYPES)
+        not_posted = moves.filtered(lambda move: move.state != "posted")
+        if not_posted:
+            raise UserError(
+                self.env._(
+                    "Only posted invoices and credit notes can go to Lexware: %(names)s",
+                    names=", ".join(not_posted.mapped("display_name")),
+                )
+            )
+        disconnected = moves.company_id.filtered(
+            lambda company: company.lexware_connection_state == "disconnected"
+        )
+        if disconnected:
+            raise UserError(
+                self.env._(
+                    "%(companies)s is not connected to Lexware Office. An administrator can "
+                    "connect it in Settings.",
+                    companies=", ".join(disconnected.mapped("name")),
+                )
+            )
+        in_lexware = moves.filtered(lambda move: move.lexware_state in ("sent", "sending"))
+        queued = self.env["lexware.transfer"]._lexware_enqueue(moves - in_lexware)
+        messages = []
+        if queued:
+            messages.append(
+                self.env._("%(count)s invoice(s) queued for Lexware.", count=len(queued))
+            )
+        if in_lexware:
+            messages.append(
+                self.env._(
+                    "Already in Lexware, skipped: %(names)s",
+                    names=", ".join(in_lexware.mapped("display_name")),
+                )
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if in_lexware else "success",
+                "message": " ".join(messages) or self.env._("Nothing to send."),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    # -- the reset guard ------------------------------------------------------------------
+
+    def _lexware_in_lexware(self):
+        """Moves that are (or may be) a voucher in Lexware."""
+        return self.filtered(
+            lambda move: any(
+                row.state in ("sending", "sent") or row.voucher_id or row.outcome_unknown
+                for row in move.sudo().lexware_transfer_ids
+            )
+        )
+
+    def _lexware_check_not_in_lexware(self):
+        blocked = self._lexware_in_lexware()
+        if blocked:
+            raise UserError(
+                self.env._(
+                    "%(names)s is booked in Lexware Office (or being sent there). Lexware "
+                    "cannot delete vouchers, so the invoice must stay as it is. To correct it, "
+                    "issue a credit note.",
+                    names=", ".join(blocked.mapped("display_name")),
+                )
+            )
+
+    def _lexware_leave_queue(self):
+        """Rows that never reached Lexware go when the invoice goes back to draft."""
+        self.sudo().lexware_transfer_ids.filtered(
+            lambda row: (
+                row.state in ("pending", "failed")
+                and not row.voucher_id
+                and not row.outcome_unknown
+            )
+        ).unlink()
+
+    def button_draft(self):
+        self._lexware_check_not_in_lexware()
+        self._lexware_leave_queue()
+        return super().button_draft()
+
+    def button_cancel(self):
+        self._lexware_check_not_in_lexware()
+        self._lexware_leave_queue()
+        return super().button_cancel()
+
+    @api.ondelete(at_uninstall=False)
+    def _lexware_unlink_except_in_lexware(self):
+        self._lexware_check_not_in_lexware()
+        self._lexware_leave_queue()
+
+    # -- chatter --------------------------------------------------------------------------
+
+    def _lexware_message_sent(self, voucher_id):
+        self.ensure_one()
+        self.invalidate_recordset(["lexware_voucher_id", "lexware_voucher_url"])
+        url = self.lexware_voucher_url or ""
+        body = Markup("%s <a href='%s' target='_blank'>%s</a>") % (
+            self.env._("Booked in Lexware Office as voucher"),
+            url,
+            self.name,
+        )
+        self.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    def _lexware_message_failed(self, reason):
+        self.ensure_one()
+        body = Markup("%s<br/>%s") % (
+            self.env._("The transfer to Lexware Office failed."),
+            Markup("<br/>").join(reason.splitlines()),
+        )
+        move = self.sudo()
+        move.message_post(body=body, subtype_xmlid="mail.mt_note")
+        user = move.invoice_user_id or move._lexware_accountant()
+        if user:
+            move.activity_schedule(
+                "lexware_connector.mail_activity_lexware_failed",
+                summary=self.env._("Lexware transfer failed"),
+                note=reason,
+                user_id=user.id,
+            )
+
+    def _lexware_accountant(self):
+        group = self.env.ref("account.group_account_manager", raise_if_not_found=False)
+        if not group:
+            return self.env["res.users"]
+        return group.sudo().users.filtered(
+            lambda user: self.company_id in user.company_ids and not user.share
+        )[:1]
+
+    # -- the invoice as plain data --------------------------------------------------------
+
+    def _lexware_kinds_by_tax(self):
+        """tax -> category kind, for the taxes of this invoice's lines."""
+        self.ensure_one()
+        products = defaultdict(lambda: self.env["product.product"])
+        for line in self.invoice_line_ids.filtered(lambda line: line.display_type == "product"):
+            for tax in line.tax_ids:
+                products[tax] |= line.product_id
+        return {tax: tax._lexware_kind(self, prods) for tax, prods in products.items()}
+
+    def _lexware_needs_real_contact(self):
+        return any(kind in SPECIAL_KINDS for kind in self._lexware_kinds_by_tax().values())
+
+    def _lexware_invoice_data(self, contact_id):
+        """This invoice as `InvoiceData`, in EUR; LexwareTransferFailure for what can't go."""
+        self.ensure_one()
+        company = self.company_id.sudo()
+        if company.currency_id.name != "EUR":
+            raise LexwareTransferFailure(
+                self.env._(
+                    "Lexware books in EUR only; the company %(company)s keeps its books in "
+                    "%(currency)s.",
+                    company=company.name,
+                    currency=company.currency_id.name,
+                )
+            )
+        # Amounts in the company currency (balance), positive for invoices and credit notes.
+        sign = -1 if self.move_type == "out_invoice" else 1
+        kinds = self._lexware_kinds_by_tax()
+        nets = defaultdict(Decimal)
+        tax_included = False
+        for line in self.invoice_line_ids.filtered(lambda line: line.display_type == "product"):
+            if not line.tax_ids:
+                if line.currency_id.is_zero(line.price_subtotal):
+                    continue
+                raise LexwareTransferFailure(
+                    self.env._(
+                        "The line %(line)s has no tax. Lexware books every amount with a tax "
+                        "rate: give it a tax (0 % where no tax applies).",
+                        line=line.name or line.product_id.display_name,
+                    )
+                )
+            if len(line.tax_ids) > 1:
+                raise LexwareTransferFailure(
+                    self.env._(
+                        "The line %(line)s carries several taxes (%(taxes)s). Lexware books one "
+                        "tax rate per amount.",
+                        line=line.name or line.product_id.display_name,
+                        taxes=", ".join(line.tax_ids.mapped("name")),
+                    )
+                )
+            tax = line.tax_ids
+            if tax.amount_type != "percent":
+                raise LexwareTransferFailure(
+                    self.env._(
+                        "The tax %(tax)s is not a percentage; Lexware books percentages only.",
+                        tax=tax.name,
+                    )
+                )
+            tax_included = tax_included or tax.price_include
+            nets[tax] += Decimal(str(sign * line.balance))
+        taxes = defaultdict(Decimal)
+        for line in self.line_ids.filtered(lambda line: line.display_type == "tax"):
+            taxes[line.tax_line_id] += Decimal(str(sign * line.balance))
+        unknown = set(taxes) - set(nets)
+        if unknown:
+            raise LexwareTransferFailure(
+                self.env._(
+                    "The tax amounts of %(taxes)s belong to no invoice line.",
+                    taxes=", ".join(tax.name for tax in unknown),
+                )
+            )
+        lines = tuple(
+            VoucherLine(
+                rate_percent=Decimal(str(float_round(tax.amount, 4))),
+                category_id=self._lexware_category_id(kinds[tax]),
+                net=net,
+                tax=taxes.get(tax, Decimal(0)),
+            )
+            for tax, net in nets.items()
+        )
+        return InvoiceData(
+            number=self.name,
+            is_credit_note=self.move_type == "out_refund",
+            invoice_date=self.invoice_date,
+            due_date=self.invoice_date_due,
+            delivery_date=self.delivery_date or None,
+            tax_included=bool(tax_included),
+            lines=lines,
+            total_gross=Decimal(str(abs(self.amount_total_signed))),
+            contact_id=contact_id,
+            remark=self._lexware_remark(),
+        )
+
+    def _lexware_category_id(self, kind):
+        return self.company_id.sudo()._lexware_category(kind)
+
+    def _lexware_remark(self):
+        parts = [self.env._("Odoo %(number)s", number=self.name)]
+        if self.ref:
+            parts.append(self.env._("Reference %(ref)s", ref=self.ref))
+        if self.currency_id != self.company_id.currency_id:
+            rate = abs(self.amount_total) / abs(self.amount_total_signed or 1)
+            parts.append(
+                self.env._(
+                    "Invoice in %(currency)s %(amount)s, booked in EUR at the rate of %(rate)s",
+                    currency=self.currency_id.name,
+                    amount=format_amount(self.env, self.amount_total, self.currency_id).replace(
+                        "\xa0", " "
+                    ),
+                    rate=f"{rate:.6f}".rstrip("0").rstrip("."),
+                )
+            )
+        return "; ".join(parts)
+
+    # -- the PDF --------------------------------------------------------------------------
+
+    def _lexware_invoice_pdf(self):
+        """(filename, content) of the invoice's PDF: the stored one, else rendered."""
+        self.ensure_one()
+        filename = (self.name or "invoice").replace("/", "_") + ".pdf"
+        attachment = self.sudo().invoice_pdf_report_id
+        if not attachment and self.message_main_attachment_id.mimetype == "application/pdf":
+            attachment = self.sudo().message_main_attachment_id
+        content = attachment.raw if attachment else self._lexware_render_pdf()
+        if len(content) > MAX_FILE_SIZE:
+            raise LexwareTransferFailure(
+                self.env._(
+                    "The invoice PDF has %(size)s bytes; Lexware accepts at most 5 MB "
+                    "(5,242,880 bytes).",
+                    size=f"{len(content):,}",
+                )
+            )
+        return filename, content
+
+    def _lexware_render_pdf(self):
+        try:
+            content, _format = (
+                self.env["ir.actions.report"]
+                .sudo()
+                .with_context(force_report_rendering=True)
+                ._render_qweb_pdf("account.account_invoices", res_ids=self.ids)
+            )
+        except Exception as error:
+            _logger.warning("Lexware: the PDF of invoice %s did not render", self.id, exc_info=True)
+            raise LexwareTransferFailure(
+                self.env._("The invoice PDF could not be rendered: %(error)s", error=error)
+            ) from None
+        return content

@@ -1,0 +1,460 @@
+"""The queue of invoices on their way to Lexware, and the cron that works it off.
+
+One row per invoice. The cron claims due rows with `FOR UPDATE SKIP LOCKED`, holds a
+transaction-level advisory lock per company on a side connection (so a company's requests
+never run in two workers at once, and a crashed worker frees it with its connection), and
+commits after every step that Lexware has seen:
+
+    pending --claim, commit--> sending --POST voucher--> (voucher id stored, commit)
+            --POST file--> sent (commit)
+
+A row found in `sending` by a later run, or one whose POST answered 5xx/timeout, has an
+unknown outcome: its number is looked up in Lexware before anything is posted again.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from odoo import api, fields, models, modules, sql_db
+from odoo.exceptions import UserError
+
+from ..lexware.contact import ContactError
+from ..lexware.errors import (
+    LexwareAuthError,
+    LexwareError,
+    LexwareOutcomeUnknownError,
+    LexwarePermanentError,
+    LexwareRetryableError,
+)
+from ..lexware.voucher import VoucherError, build_voucher
+
+_logger = logging.getLogger(__name__)
+
+# Pause before attempt n+1 after n failed attempts; after the last one the row is failed.
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# A row in `sending` for longer than this belongs to a worker that died.
+STALE_SENDING = timedelta(minutes=10)
+MAX_FILE_SIZE = 5_242_880
+# The first key of the two-key advisory lock: "LXW" in ASCII, the second key is the company.
+ADVISORY_LOCK_KEY = 0x4C5857
+# A fresh contact may not be usable at once: one more try of the voucher after this pause.
+NEW_CONTACT_PAUSE = 2.0
+
+# Lexware's reasons in words; the field stays in front of them.
+ISSUE_WORDS = {
+    "invalid_taxamount": "the tax amount does not match the amount and tax rate",
+    "invalid_total_amount": "the total does not match the sum of the items",
+    "missing_entity": "is missing",
+    "invalid_value": "has a value Lexware does not accept",
+    "collective_customer_not_applicable": (
+        "this posting category needs a real contact, not the collective contact"
+    ),
+    "max_file_size_exceeded": "the file is larger than 5 MB",
+    "inacceptable_file_extension": "Lexware does not accept this kind of file",
+    "inacceptable_file_type": "the file's content does not match its extension",
+    "not_unique": "already exists",
+    "invalid_uuid": "is not a valid id",
+    "not_allowed": "is not allowed here",
+}
+
+
+class LexwareTransferFailure(Exception):
+    """This invoice cannot go as it is: fail the row with `reason` (translated)."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LexwareTransfer(models.Model):
+    _name = "lexware.transfer"
+    _description = "Lexware Transfer"
+    _order = "id"
+    _rec_name = "move_id"
+
+    move_id = fields.Many2one(
+        "account.move", string="Invoice", required=True, index=True, ondelete="restrict"
+    )
+    company_id = fields.Many2one(
+        related="move_id.company_id", store=True, index=True, string="Company"
+    )
+    partner_id = fields.Many2one(related="move_id.partner_id", string="Customer")
+    move_type = fields.Selection(related="move_id.move_type", string="Type")
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("sending", "Sending"),
+            ("sent", "Sent"),
+            ("failed", "Failed"),
+        ],
+        default="pending",
+        required=True,
+        index=True,
+    )
+    attempts = fields.Integer(default=0, readonly=True)
+    next_attempt_at = fields.Datetime(string="Next Attempt", index=True)
+    claimed_at = fields.Datetime(string="Attempt Started", readonly=True)
+    last_error = fields.Text(readonly=True)
+    voucher_id = fields.Char(string="Lexware Voucher ID", readonly=True, copy=False)
+    file_uploaded = fields.Boolean(string="PDF Uploaded", readonly=True)
+    outcome_unknown = fields.Boolean(
+        readonly=True,
+        help="An earlier POST of this voucher may have been carried out: the number is "
+        "looked up in Lexware before it is sent again.",
+    )
+    sent_at = fields.Datetime(string="Sent", readonly=True)
+
+    _sql_constraints = [
+        ("move_unique", "unique(move_id)", "An invoice is queued for Lexware only once."),
+    ]
+
+    # -- queueing -------------------------------------------------------------------------
+
+    @api.model
+    def _lexware_enqueue(self, moves):
+        """Queue `moves` (pending, due now) and wake the cron; sent rows stay as they are."""
+        moves = moves.sudo()
+        existing = self.sudo().search([("move_id", "in", moves.ids)])
+        again = existing.filtered(lambda row: row.state in ("pending", "failed"))
+        again.write(
+            {
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": False,
+                "last_error": False,
+            }
+        )
+        new_moves = moves - existing.move_id
+        created = self.sudo().create([{"move_id": move.id} for move in new_moves])
+        if created or again:
+            self._lexware_trigger()
+        return created | again
+
+    @api.model
+    def _lexware_trigger(self, at=None):
+        cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger(at=at)
+
+    def action_retry(self):
+        """Queue failed (or waiting) rows again at once."""
+        rows = self.filtered(lambda row: row.state in ("pending", "failed"))
+        self.env["lexware.transfer"]._lexware_enqueue(rows.move_id)
+        return True
+
+    # -- the cron -------------------------------------------------------------------------
+
+    @api.model
+    def _cron_process(self, batch_size=50):
+        """Send due rows, one invoice at a time, committing after each step."""
+        done = 0
+        skipped_companies = set()
+        while done < batch_size:
+            row = self._lexware_claim(skipped_companies)
+            if row is None:
+                break
+            company_lock = row._lexware_company_lock()
+            if company_lock is None:
+                # Another worker is talking to Lexware for this company: leave it its rows.
+                skipped_companies.add(row.company_id.id)
+                self._lexware_rollback()
+                continue
+            try:
+                company_done = self._lexware_run_company(row, skipped_companies, batch_size - done)
+            finally:
+                company_lock.close()
+            done += company_done
+            skipped_companies.add(row.company_id.id)
+        remaining = self._lexware_due_count()
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        self._lexware_schedule_next()
+        self._lexware_commit()
+        return done
+
+    def _lexware_run_company(self, first_row, skipped_companies, budget):
+        """Work off the company of `first_row` (claimed and locked) while the lock is held."""
+        company = first_row.company_id
+        done = 0
+        row = first_row
+        try:
+            client = company.sudo()._lexware_client()
+        except UserError as error:
+            # Not connected (any more): the rows wait for a reconnect, untouched.
+            _logger.info("Lexware: company %s cannot send now: %s", company.id, error)
+            self._lexware_rollback()
+            return 0
+        while row is not None:
+            row._lexware_start_attempt()
+            self._lexware_commit()
+            carry_on = row._lexware_attempt(client)
+            self._lexware_commit()
+            done += 1
+            if not carry_on or done >= budget:
+                break
+            row = self._lexware_claim(skipped_companies, company_ids=[company.id])
+        return done
+
+    @api.model
+    def _lexware_due_domain_sql(self):
+        return """
+            (t.state = 'pending' AND (t.next_attempt_at IS NULL OR t.next_attempt_at <= %(now)s))
+            OR (t.state = 'sending' AND t.claimed_at < %(stale)s)
+        """
+
+    @api.model
+    def _lexware_claim(self, skipped_companies, company_ids=None):
+        """The next due row of a connected company, locked for this transaction, or None."""
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        params = {
+            "now": now,
+            "stale": now - STALE_SENDING,
+            "skipped": tuple(skipped_companies) or (0,),
+        }
+        company_filter = ""
+        if company_ids:
+            company_filter = "AND t.company_id IN %(companies)s"
+            params["companies"] = tuple(company_ids)
+        self.env.cr.execute(
+            f"""
+            SELECT t.id FROM lexware_transfer t
+              JOIN res_company c ON c.id = t.company_id
+             WHERE ({self._lexware_due_domain_sql()})
+               AND c.lexware_connection_state = 'connected'
+               AND t.company_id NOT IN %(skipped)s
+               {company_filter}
+             ORDER BY t.next_attempt_at NULLS FIRST, t.id
+             LIMIT 1
+               FOR UPDATE OF t SKIP LOCKED
+            """,  # noqa: S608 (fixed SQL, parameters bound)
+            params,
+        )
+        found = self.env.cr.fetchone()
+        return self.sudo().browse(found[0]) if found else None
+
+    def _lexware_company_lock(self):
+        """A side connection holding the company's advisory lock, or None when taken.
+
+        Closing it (or the worker dying) frees the lock.
+        """
+        lock_cr = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            lock_cr.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)",
+                (ADVISORY_LOCK_KEY, self.company_id.id),
+            )
+            if lock_cr.fetchone()[0]:
+                return lock_cr
+        except Exception:
+            lock_cr.close()
+            raise
+        lock_cr.close()
+        return None
+
+    @api.model
+    def _lexware_due_count(self):
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            f"""
+            SELECT count(*) FROM lexware_transfer t
+              JOIN res_company c ON c.id = t.company_id
+             WHERE ({self._lexware_due_domain_sql()})
+               AND c.lexware_connection_state = 'connected'
+            """,  # noqa: S608 (fixed SQL, parameters bound)
+            {"now": now, "stale": now - STALE_SENDING},
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _lexware_schedule_next(self):
+        """Wake the cron when the next waiting row is due."""
+        upcoming = self.sudo().search(
+            [("state", "=", "pending"), ("next_attempt_at", ">", fields.Datetime.now())],
+            order="next_attempt_at",
+            limit=1,
+        )
+        if upcoming:
+            self._lexware_trigger(at=upcoming.next_attempt_at)
+
+    # Commits are methods so that tests can run the engine inside their transaction;
+    # a test that runs it on cursors of its own sets the context key `lexware_commit`.
+    def _lexware_real_transactions(self):
+        if "lexware_commit" in self.env.context:
+            return bool(self.env.context["lexware_commit"])
+        return not (modules.module.current_test or self.env.registry.in_test_mode())
+
+    def _lexware_commit(self):
+        if self._lexware_real_transactions():
+            # The engine's promise: what Lexware has seen is on disk before the next step.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        else:
+            self.env.flush_all()
+
+    def _lexware_rollback(self):
+        if self._lexware_real_transactions():
+            self.env.cr.rollback()
+        else:
+            self.env.flush_all()
+
+    # -- one attempt ----------------------------------------------------------------------
+
+    def _lexware_start_attempt(self):
+        """Leave evidence before talking to Lexware: a crash after this means unknown."""
+        self.ensure_one()
+        values = {
+            "state": "sending",
+            "claimed_at": fields.Datetime.now(),
+            "attempts": self.attempts + 1,
+        }
+        if self.state == "sending":
+            # Claimed from a worker that died while sending: it may have posted.
+            values["outcome_unknown"] = True
+        self.write(values)
+
+    def _lexware_attempt(self, client):
+        """One attempt at the row; False when the company's batch must stop."""
+        self.ensure_one()
+        move = self.move_id
+        try:
+            if not self.voucher_id and self.outcome_unknown:
+                self._lexware_adopt_existing_voucher(client)
+            if not self.voucher_id:
+                pdf = move._lexware_invoice_pdf()
+                self._lexware_create_voucher(client)
+                self._lexware_commit()
+            else:
+                pdf = move._lexware_invoice_pdf()
+            self._lexware_upload(client, pdf)
+        except LexwareAuthError as error:
+            self._lexware_rollback()
+            # The rows wait, untouched, until an admin connects again.
+            self.write({"state": "pending", "attempts": max(self.attempts - 1, 0)})
+            self.company_id.sudo()._lexware_authorization_lost(error)
+            return False
+        except LexwareOutcomeUnknownError as error:
+            if not self.voucher_id:
+                self.outcome_unknown = True
+            self._lexware_retry_later(
+                self.env._("Lexware did not confirm the voucher (%(error)s).", error=error)
+            )
+        except LexwareRetryableError as error:
+            self._lexware_retry_later(str(error), retry_after=error.retry_after)
+        except LexwarePermanentError as error:
+            self._lexware_fail(self._lexware_issue_words(error))
+        except LexwareTransferFailure as failure:
+            self._lexware_fail(failure.reason)
+        except (VoucherError, ContactError) as error:
+            self._lexware_fail(self.env._("Lexware cannot take this invoice: %s", error.reason))
+        except UserError as error:
+            self._lexware_fail(str(error.args[0] if error.args else error))
+        except LexwareError as error:
+            self._lexware_retry_later(str(error))
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            # A bug or a database hiccup must not stop the rest of the queue.
+            _logger.exception("Lexware: transfer of invoice %s failed unexpectedly", move.id)
+            self._lexware_rollback()
+            self._lexware_retry_later(
+                self.env._("Unexpected error: %(error)s", error=type(error).__name__)
+            )
+        return True
+
+    def _lexware_adopt_existing_voucher(self, client):
+        """After an unknown outcome: the voucher Lexware already has, if any."""
+        move = self.move_id
+        wanted = "salescreditnote" if move.move_type == "out_refund" else "salesinvoice"
+        found = client.find_vouchers_by_number(move.name, voucher_types=(wanted,))
+        if found:
+            self.write({"voucher_id": found[0]["id"], "outcome_unknown": False})
+            self._lexware_commit()
+            _logger.info("Lexware: invoice %s was already booked as %s", move.id, found[0]["id"])
+
+    def _lexware_create_voucher(self, client):
+        move = self.move_id
+        company = self.company_id.sudo()
+        refreshed = retried_contact = False
+        while True:
+            contact_id, created = move.commercial_partner_id._lexware_ensure_contact(
+                company, client, move._lexware_needs_real_contact(), commit=self._lexware_commit
+            )
+            payload = build_voucher(move._lexware_invoice_data(contact_id))
+            try:
+                answer = client.create_voucher(payload)
+            except LexwarePermanentError as error:
+                if error.status == 406 and not refreshed and _about_category(error):
+                    company._lexware_refresh_posting_categories()
+                    refreshed = True
+                    continue
+                if error.status == 406 and created and not retried_contact:
+                    time.sleep(NEW_CONTACT_PAUSE)
+                    retried_contact = True
+                    continue
+                raise
+            self.write({"voucher_id": answer["id"], "outcome_unknown": False})
+            return answer["id"]
+
+    def _lexware_upload(self, client, pdf):
+        move = self.move_id
+        if not self.file_uploaded:
+            filename, content = pdf
+            try:
+                client.upload_voucher_file(self.voucher_id, filename, content)
+            except LexwareOutcomeUnknownError as error:
+                # The same file twice is recognised by its checksum: repeating is safe.
+                raise LexwareRetryableError(str(error), status=error.status) from None
+        self.write(
+            {
+                "state": "sent",
+                "file_uploaded": True,
+                "sent_at": fields.Datetime.now(),
+                "last_error": False,
+                "next_attempt_at": False,
+                "outcome_unknown": False,
+            }
+        )
+        move._lexware_message_sent(self.voucher_id)
+
+    def _lexware_retry_later(self, reason, retry_after=None):
+        """Back to pending with a growing pause; failed once the schedule is spent."""
+        if self.attempts >= MAX_ATTEMPTS:
+            self._lexware_fail(
+                self.env._(
+                    "Gave up after %(attempts)s attempts: %(reason)s",
+                    attempts=self.attempts,
+                    reason=reason,
+                )
+            )
+            return
+        delay = RETRY_DELAYS[max(self.attempts - 1, 0)]
+        if retry_after:
+            delay = max(delay, timedelta(seconds=float(retry_after)))
+        next_attempt = fields.Datetime.now() + delay
+        self.write({"state": "pending", "next_attempt_at": next_attempt, "last_error": reason})
+        _logger.info("Lexware: invoice %s retries at %s: %s", self.move_id.id, next_attempt, reason)
+
+    def _lexware_fail(self, reason):
+        self.write({"state": "failed", "next_attempt_at": False, "last_error": reason})
+        self.move_id._lexware_message_failed(reason)
+
+    @api.model
+    def _lexware_issue_words(self, error):
+        """Lexware's refusal as sentences, one issue a line."""
+        if not error.issues:
+            return self.env._("Lexware refused the voucher (HTTP %(status)s).", status=error.status)
+        lines = [self.env._("Lexware refused the voucher (HTTP %(status)s):", status=error.status)]
+        for issue in error.issues:
+            words = ISSUE_WORDS.get(issue.reason, issue.reason)
+            lines.append(f"- {issue.field}: {words}" if issue.field else f"- {words}")
+        return "\n".join(lines)
+
+
+def _about_category(error):
+    return any("categoryid" in (issue.field or "").lower() for issue in error.issues)

@@ -1,0 +1,103 @@
+"""A customer's Lexware contact, kept per company."""
+
+import logging
+
+from odoo import fields, models
+
+from ..lexware.contact import ContactData, build_contact
+from ..lexware.errors import LexwareOutcomeUnknownError
+
+_logger = logging.getLogger(__name__)
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    lexware_contact_id = fields.Char(
+        string="Lexware Contact ID",
+        company_dependent=True,
+        copy=False,
+        help="The id of this customer's contact in the company's Lexware Office organisation.",
+    )
+    lexware_contact_unsure = fields.Boolean(
+        company_dependent=True,
+        copy=False,
+        help="An earlier attempt to create the Lexware contact may have been carried out: "
+        "it is looked up before a new one is created.",
+    )
+
+    def _lexware_is_private(self):
+        self.ensure_one()
+        return not self.is_company and not self.vat
+
+    def _lexware_ensure_contact(self, company, client, needs_real_contact, commit):
+        """(contact id or None for the collective contact, created now?) for `company`.
+
+        `self` is the commercial partner. A new contact's id is committed at once, so a
+        crash afterwards does not create the contact a second time.
+        """
+        self.ensure_one()
+        partner = self.sudo().with_company(company)
+        if (
+            not needs_real_contact
+            and company.lexware_use_collective_contact
+            and partner._lexware_is_private()
+        ):
+            return None, False
+        if partner.lexware_contact_id:
+            return partner.lexware_contact_id, False
+        if partner.lexware_contact_unsure:
+            found = partner._lexware_find_contact(client)
+            if found:
+                partner.write({"lexware_contact_id": found, "lexware_contact_unsure": False})
+                commit()
+                return found, False
+        payload = build_contact(partner._lexware_contact_data())
+        try:
+            answer = client.create_contact(payload)
+        except LexwareOutcomeUnknownError:
+            partner.lexware_contact_unsure = True
+            commit()
+            raise
+        partner.write({"lexware_contact_id": answer["id"], "lexware_contact_unsure": False})
+        commit()
+        return answer["id"], True
+
+    def _lexware_find_contact(self, client):
+        """The id of the contact an earlier, unconfirmed POST created, or None."""
+        data = self._lexware_contact_data()
+        candidates = []
+        if data.email:
+            candidates = client.find_contacts(email=data.email)
+        if not candidates and len(data.name) >= 3:
+            candidates = client.find_contacts(name=data.name)
+        for contact in candidates:
+            if _contact_name(contact) == data.name.strip():
+                return contact["id"]
+        return None
+
+    def _lexware_contact_data(self):
+        self.ensure_one()
+        street = ", ".join(part for part in (self.street, self.street2) if part)
+        return ContactData(
+            is_company=bool(self.is_company or self.vat),
+            name=self.name or "",
+            first_name="",
+            last_name="",
+            street=street,
+            zip=self.zip or "",
+            city=self.city or "",
+            country_code=self.country_id.code or "",
+            email=self.email or "",
+            phone=self.phone or self.mobile or "",
+            vat_id=self.vat or "",
+        )
+
+
+def _contact_name(contact):
+    if contact.get("company"):
+        return (contact["company"].get("name") or "").strip()
+    person = contact.get("person") or {}
+    return " ".join(
+        part for part in (person.get("firstName"), person.get("lastName")) if part
+    ).strip()

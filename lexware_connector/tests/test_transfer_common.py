@@ -1,0 +1,118 @@
+"""Shared setup for the transfer and mapping tests: a connected SKR03 company, customers,
+invoices built the way a user builds them, and the cron run inside the test transaction."""
+
+from unittest.mock import patch
+
+from odoo import Command, fields
+
+from .common import LexwareSandboxCase
+
+FAKE_PDF = b"%PDF-1.4\n% lexware_connector test document\n"
+
+
+class TransferCase(LexwareSandboxCase):
+    """No test of its own; the engine's commits become flushes inside tests."""
+
+    render_real_pdf = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.ref("base.main_company")
+        cls._connect_company(cls.company)
+        cls.chart = cls.env["account.chart.template"].with_company(cls.company)
+        cls.tax_19 = cls.chart.ref("tax_ust_19_skr03")
+        cls.tax_7 = cls.chart.ref("tax_ust_7_skr03")
+        cls.tax_0 = cls.chart.ref("tax_ust_no_ustpflicht_skr03")
+        cls.tax_eu = cls.chart.ref("tax_eu_sale_skr03")
+        cls.tax_export = cls.chart.ref("tax_export_skr03")
+        cls.tax_third_service = cls.chart.ref("tax_free_third_country_skr03")
+        cls.tax_13b = cls.chart.ref("tax_ust_free_bau_skr03")
+        cls.customer = cls.env["res.partner"].create(
+            {
+                "name": "Kunde Bau GmbH",
+                "is_company": True,
+                "street": "Hauptstraße 1",
+                "zip": "10115",
+                "city": "Berlin",
+                "country_id": cls.env.ref("base.de").id,
+                "email": "buchhaltung@kunde-bau.example",
+            }
+        )
+        cls.product = cls.env["product.product"].create(
+            {"name": "Fliesen verlegen", "type": "service", "taxes_id": [Command.clear()]}
+        )
+
+    def setUp(self):
+        super().setUp()
+        # Each test books into an organisation of its own: invoice numbers repeat between
+        # tests (their transactions roll back), Lexware's vouchers would not.
+        key = f"key-{type(self).__name__}-{self._testMethodName}"
+        self.organization_id = self.sandbox.add_organization(
+            f"Org {self._testMethodName}", api_key=key
+        )
+        self._connect_company(self.company, api_key=key)
+        if not self.render_real_pdf:
+            patcher = patch.object(
+                type(self.env["account.move"]),
+                "_lexware_render_pdf",
+                lambda move: FAKE_PDF + move.name.encode(),
+            )
+            patcher.start()
+            self.addCleanup(patcher.stop)
+
+    # -- building invoices ----------------------------------------------------------------
+
+    def _invoice(self, lines, partner=None, move_type="out_invoice", post=True, **values):
+        """lines: (price_unit, tax or taxes[, quantity[, discount]]) tuples."""
+        line_commands = []
+        for spec in lines:
+            price, taxes = spec[0], spec[1]
+            quantity = spec[2] if len(spec) > 2 else 1
+            discount = spec[3] if len(spec) > 3 else 0
+            line_commands.append(
+                Command.create(
+                    {
+                        "product_id": self.product.id,
+                        "name": "Fliesen verlegen",
+                        "price_unit": price,
+                        "quantity": quantity,
+                        "discount": discount,
+                        "tax_ids": [Command.set(taxes.ids if taxes else [])],
+                    }
+                )
+            )
+        move = self.env["account.move"].create(
+            {
+                "move_type": move_type,
+                "partner_id": (partner or self.customer).id,
+                "invoice_date": values.pop("invoice_date", fields.Date.from_string("2025-03-14")),
+                "invoice_line_ids": line_commands,
+                **values,
+            }
+        )
+        if post:
+            move.action_post()
+        return move
+
+    def _run_cron(self):
+        return self.env["lexware.transfer"]._cron_process()
+
+    def _voucher(self, move):
+        vouchers = self._vouchers(move)
+        self.assertEqual(len(vouchers), 1, f"{move.name} must be in Lexware exactly once")
+        return vouchers[0]
+
+    def _vouchers(self, move=None):
+        return [
+            voucher
+            for voucher in self.sandbox.vouchers(number=move.name if move else None)
+            if voucher["organizationId"] == self.organization_id
+        ]
+
+    def _items(self, voucher):
+        """{(rate, categoryId): (amount, taxAmount)} of a voucher."""
+        return {
+            (item["taxRatePercent"], item["categoryId"]): (item["amount"], item["taxAmount"])
+            for item in voucher["voucherItems"]
+        }
