@@ -367,12 +367,31 @@ class TestExportAccess(ExportCase):
         with self.assertRaisesRegex(UserError, "not connected to Lexware"):
             wizard.action_export()
 
-    def test_runs_of_another_company_are_invisible(self):
+    def test_runs_and_rows_of_another_company_are_invisible(self):
         other = self.env["res.company"].create({"name": "Filiale B GmbH"})
         run_b = self.env["lexware.export.run"].create({"company_id": other.id})
         run_a = self.env["lexware.export.run"].create({"company_id": self.company.id})
+        invoice_b = self._invoice(date(2024, 2, 2))
+        row_b = self.env["lexware.transfer"].create(
+            {"move_id": invoice_b.id, "export_run_id": run_b.id}
+        )
+        # A company without a chart can't post: move the posted invoice and its row there.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE account_move SET company_id = %s WHERE id = %s", (other.id, invoice_b.id)
+        )
+        self.env.cr.execute(
+            "UPDATE lexware_transfer SET company_id = %s WHERE id = %s", (other.id, row_b.id)
+        )
+        self.env.invalidate_all()
         runs = self.env["lexware.export.run"].with_user(self.accountant).search([])
         self.assertIn(run_a, runs)
         self.assertNotIn(run_b, runs)
         with self.assertRaises(AccessError):
             run_b.with_user(self.accountant).read(["name"])
+        rows = self.env["lexware.transfer"].with_user(self.accountant).search([])
+        self.assertNotIn(row_b, rows)
+        # The wizard of company A never touches company B's invoices either.
+        run = self._export(date(2024, 2, 1), date(2024, 2, 29))
+        self.assertFalse(run.transfer_ids)
+        self.assertEqual(run.total_count, 0)

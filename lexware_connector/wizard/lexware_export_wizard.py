@@ -116,7 +116,7 @@ class LexwareExportWizard(models.TransientModel):
         params = {"company": self.company_id.id, "types": MOVE_TYPES[self.move_types]}
         if self.move_ids:
             where.append("m.id IN %(ids)s")
-            params["ids"] = tuple(self.move_ids.ids)
+            params["ids"] = tuple(self.move_ids._origin.ids)
         else:
             where.append("m.invoice_date BETWEEN %(date_from)s AND %(date_to)s")
             params.update(date_from=self.date_from, date_to=self.date_to)
