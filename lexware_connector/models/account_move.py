@@ -282,7 +282,7 @@ class AccountMove(models.Model):
                 raise LexwareTransferFailure(
                     self.env._(
                         "The line %(line)s has no tax. Lexware books every amount with a tax "
-                        "rate: give it a tax (0 % where no tax applies).",
+                        "rate: give it a tax (0 %% where no tax applies).",
                         line=line.name or line.product_id.display_name,
                     )
                 )

@@ -2,3 +2,5 @@ from . import test_install
 from . import test_connect
 from . import test_export
 from . import test_transfer_engine
+from . import test_transfer_failures
+from . import test_mapping_invoices

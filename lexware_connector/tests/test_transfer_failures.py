@@ -1,0 +1,227 @@
+"""The engine when things go wrong: each invoice in Lexware once, whatever fails."""
+
+import random
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.exceptions import UserError
+
+from ..lexware.voucher import build_voucher
+from ..models.lexware_transfer import ADVISORY_LOCK_KEY
+from .test_transfer_common import TransferCase
+
+
+def _seed_for_504():
+    """A seed whose first write fault is a 504 (carried out, then the gateway gave up)."""
+    for seed in range(1000):
+        draws = random.Random(seed)
+        draws.random()
+        if draws.random() >= 0.5:
+            return seed
+    raise AssertionError("no seed")
+
+
+class TestTransferFailures(TransferCase):
+    def _due_now(self, moves):
+        moves.lexware_transfer_ids.write({"next_attempt_at": fields.Datetime.now()})
+
+    def _known_customer(self):
+        warm_up = self._invoice([(1.0, self.tax_19)])
+        self._run_cron()
+        self.assertEqual(warm_up.lexware_state, "sent")
+
+    def test_429_storm_is_waited_out_and_each_invoice_goes_once(self):
+        self._known_customer()
+        self.sandbox.configure(rate=1, burst=1)
+        self.addCleanup(self.sandbox.configure, rate=50, burst=50)
+        moves = [self._invoice([(10.0 + n, self.tax_19)]) for n in range(2)]
+        before = self.sandbox.counters().get("rate_limited", 0)
+        self._run_cron()
+        self.assertGreater(self.sandbox.counters().get("rate_limited", 0), before)
+        for move in moves:
+            self.assertEqual(move.lexware_state, "sent")
+            self._voucher(move)
+
+    def test_503_and_504_on_every_write_end_with_each_invoice_once(self):
+        self.sandbox.configure(fault_rate=1.0, seed=7)
+        self.addCleanup(self.sandbox.configure, fault_rate=0.0)
+        moves = self.env["account.move"].concat(
+            *[self._invoice([(10.0 + n, self.tax_19)]) for n in range(3)]
+        )
+        self._run_cron()
+        for move in moves:
+            self.assertEqual(move.lexware_state, "pending")
+            self.assertTrue(move.lexware_transfer_ids.next_attempt_at > fields.Datetime.now())
+            self.assertIn("Lexware did not confirm", move.lexware_error)
+        self.sandbox.configure(fault_rate=0.0)
+        for _round in range(3):
+            self._due_now(moves.filtered(lambda m: m.lexware_state == "pending"))
+            self._run_cron()
+        for move in moves:
+            self.assertEqual(move.lexware_state, "sent")
+            self.assertEqual(len(self._voucher(move)["files"]), 1)
+        self.assertEqual(
+            len(self.sandbox.contacts()), len({c["id"] for c in self.sandbox.contacts()})
+        )
+
+    def test_504_after_create_looks_up_instead_of_sending_again(self):
+        self._known_customer()
+        move = self._invoice([(42.0, self.tax_19)])
+        self.sandbox.configure(fault_rate=1.0, seed=_seed_for_504())
+        self._run_cron()
+        self.sandbox.configure(fault_rate=0.0)
+        row = move.lexware_transfer_ids
+        self.assertEqual(row.state, "pending")
+        self.assertTrue(row.outcome_unknown)
+        self.assertEqual(len(self._vouchers(move)), 1, "the 504 was carried out")
+        with self.assertRaises(UserError):
+            move.button_draft()
+        self._due_now(move)
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        voucher = self._voucher(move)
+        self.assertEqual(move.lexware_voucher_id, voucher["id"])
+        self.assertEqual(len(voucher["files"]), 1)
+
+    def test_crash_between_sending_and_the_answer_does_not_duplicate(self):
+        self._known_customer()
+        move = self._invoice([(77.0, self.tax_19)])
+        row = move.lexware_transfer_ids
+        # The dead worker's POST landed, then it died before storing the answer.
+        client = self.company._lexware_client()
+        contact_id = self.customer.with_company(self.company).lexware_contact_id
+        client.create_voucher(build_voucher(move._lexware_invoice_data(contact_id)))
+        row.write({"state": "sending", "claimed_at": fields.Datetime.now() - timedelta(hours=1)})
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        self.assertEqual(len(self._voucher(move)["files"]), 1)
+
+    def test_a_fresh_sending_row_is_left_to_its_worker(self):
+        move = self._invoice([(5.0, self.tax_19)])
+        move.lexware_transfer_ids.write({"state": "sending", "claimed_at": fields.Datetime.now()})
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sending")
+        self.assertFalse(self._vouchers(move))
+
+    def test_406_fails_that_invoice_in_words_and_the_next_one_goes(self):
+        bad = self._invoice([(10.0, self.tax_19)], ref="bad")
+        good = self._invoice([(20.0, self.tax_19)])
+        original = type(self.env["account.move"])._lexware_category_id
+
+        def category(move, kind):
+            if move.ref == "bad":
+                return "00000000-0000-0000-0000-000000000000"
+            return original(move, kind)
+
+        with patch.object(type(self.env["account.move"]), "_lexware_category_id", category):
+            self._run_cron()
+        self.assertEqual(bad.lexware_state, "failed")
+        self.assertIn("Lexware refused the voucher (HTTP 406)", bad.lexware_error)
+        self.assertIn("categoryId", bad.lexware_error)
+        self.assertEqual(good.lexware_state, "sent")
+        activity = bad.activity_ids
+        self.assertEqual(activity.summary, "Lexware transfer failed")
+        self.assertIn("transfer to Lexware Office failed", bad.message_ids[0].body)
+        # Retry after the cause is gone.
+        bad.action_lexware_send()
+        self.assertEqual(bad.lexware_state, "pending")
+        self._run_cron()
+        self.assertEqual(bad.lexware_state, "sent")
+
+    def test_input_lexware_cannot_take_fails_with_a_reason(self):
+        untaxed = self._invoice([(10.0, self.env["account.tax"])])
+        zero = self._invoice([(0.0, self.tax_19)])
+        self._run_cron()
+        self.assertEqual(untaxed.lexware_state, "failed")
+        self.assertIn("has no tax", untaxed.lexware_error)
+        self.assertEqual(zero.lexware_state, "failed")
+        self.assertIn("positive total", zero.lexware_error)
+        self.assertFalse(self._vouchers())
+
+    def test_gives_up_after_the_schedule(self):
+        move = self._invoice([(10.0, self.tax_19)])
+        move.lexware_transfer_ids.attempts = 5
+        self.sandbox.configure(fault_rate=1.0)
+        self.addCleanup(self.sandbox.configure, fault_rate=0.0)
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "failed")
+        self.assertIn("Gave up after 6 attempts", move.lexware_error)
+
+    def test_retry_schedule_grows_and_triggers_the_cron(self):
+        move = self._invoice([(10.0, self.tax_19)])
+        self.sandbox.configure(fault_rate=1.0)
+        self.addCleanup(self.sandbox.configure, fault_rate=0.0)
+        cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer")
+        delays = []
+        for _attempt in range(3):
+            start = fields.Datetime.now()
+            self._run_cron()
+            row = move.lexware_transfer_ids
+            delays.append(row.next_attempt_at - start)
+            triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+            self.assertIn(row.next_attempt_at, triggers.mapped("call_at"))
+            self._due_now(move)
+        self.assertLess(delays[0], delays[1])
+        self.assertLess(delays[1], delays[2])
+
+    def test_authorization_lost_rows_wait_and_go_after_reconnecting(self):
+        move = self._invoice([(10.0, self.tax_19)])
+        key = self.company.sudo().lexware_api_key
+        self.company.sudo().lexware_api_key = "revoked-key"
+        self._run_cron()
+        self.assertEqual(self.company.lexware_connection_state, "reconnect_needed")
+        row = move.lexware_transfer_ids
+        self.assertEqual(row.state, "pending")
+        self.assertEqual(row.attempts, 0)
+        self.assertFalse(row.next_attempt_at)
+        self._run_cron()  # not connected: nothing is claimed
+        self.assertEqual(row.state, "pending")
+        self._connect_company(self.company, api_key=key)
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+
+    def test_another_worker_holding_the_company_is_left_alone(self):
+        move = self._invoice([(10.0, self.tax_19)])
+        from odoo import sql_db
+
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:
+            other.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", (ADVISORY_LOCK_KEY, self.company.id)
+            )
+            self._run_cron()
+            self.assertEqual(move.lexware_state, "pending")
+            self.assertFalse(self._vouchers(move))
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+
+
+class TestResetGuard(TransferCase):
+    def test_sent_invoice_cannot_be_reset_cancelled_or_deleted(self):
+        move = self._invoice([(10.0, self.tax_19)])
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        for action in (move.button_draft, move.button_cancel):
+            with self.assertRaisesRegex(UserError, "credit note"):
+                action()
+        with self.assertRaises(UserError):
+            move.with_context(force_delete=True).unlink()
+        self.assertIn("cannot delete vouchers", str(self._guard_error(move)))
+
+    def _guard_error(self, move):
+        try:
+            move._lexware_check_not_in_lexware()
+        except UserError as error:
+            return error
+        return None
+
+    def test_queued_invoice_leaves_the_queue_when_reset_to_draft(self):
+        move = self._invoice([(10.0, self.tax_19)])
+        self.assertEqual(move.lexware_state, "pending")
+        move.button_draft()
+        self.assertFalse(move.lexware_state)
+        self.assertFalse(self.env["lexware.transfer"].search([("move_id", "=", move.id)]))
+        move.action_post()
+        self.assertEqual(move.lexware_state, "pending")
+        self._run_cron()
+        self.assertEqual(len(self._vouchers(move)), 1)
