@@ -4,3 +4,5 @@ from . import test_export
 from . import test_transfer_engine
 from . import test_transfer_failures
 from . import test_mapping_invoices
+from . import test_secrets
+from . import test_connect_browser
