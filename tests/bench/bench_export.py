@@ -1,0 +1,328 @@
+"""How long the export wizard takes for 10,000 invoices, and how much memory it needs.
+
+Run: python tests/bench/bench_export.py [--config FILE --db NAME] [--invoices 10000]
+                                        [--existing 0]
+
+Without --config/--db it makes its own database (lx_bench_export under /tmp, ~75 s the
+first time) with setup/odoo_db.py. It starts a sandbox limited like Lexware (2 req/s),
+connects the main company with the sandbox's API key (auto transfer off), and makes sure
+the period March 2023 holds --invoices posted customer invoices and credit notes:
+a hundred made and posted by the ORM, the rest copied from them in SQL (posting 10,000
+through the ORM takes ~10 minutes; the wizard reads only the moves' header fields, which
+the copies carry like the originals). --existing N first books N of their numbers in the
+sandbox, so the wizard must page through Lexware's voucherlist and mark them as sent.
+
+It times creating the wizard with its preview, then action_export(), once plainly and
+once under tracemalloc for the peak of Python memory, and rolls every export back, so it
+can run again on the same database.
+"""
+
+import argparse
+import gc
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "lexware_connector")]
+
+from lexware_sandbox import SandboxServer  # noqa: E402
+
+API_KEY = "sandbox-api-key"
+REVENUE = "8f8664a1-fd86-11e1-a21f-0800200c9a66"
+DATE_FROM, DATE_TO = date(2023, 3, 1), date(2023, 3, 31)
+TEMPLATES = 100
+CREDIT_NOTE_SHARE = 10  # one credit note in ten
+BENCH_DB = "lx_bench_export"
+
+
+def make_database():
+    base = Path("/tmp") / BENCH_DB
+    config = base / "odoo.conf"
+    base.mkdir(parents=True, exist_ok=True)
+    script = str(ROOT / "setup" / "odoo_db.py")
+    if not config.exists():
+        subprocess.run(
+            [sys.executable, script, "config", str(config), "--db", BENCH_DB]
+            + ["--data-dir", str(base / "data")],
+            check=True,
+        )
+    import odoo
+
+    odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
+    if BENCH_DB not in odoo.service.db.list_dbs(force=True):
+        print(f"creating database {BENCH_DB} ...", flush=True)
+        subprocess.run([sys.executable, script, "create", str(config), BENCH_DB], check=True)
+    return config, BENCH_DB
+
+
+def invoice_values(env, partner, count, move_type):
+    from odoo import Command
+
+    return [
+        {
+            "move_type": move_type,
+            "partner_id": partner.id,
+            "invoice_date": date(2023, 3, 1 + i % 31),
+            "invoice_line_ids": [
+                Command.create({"name": "Arbeit", "quantity": 1, "price_unit": 100 + i})
+            ],
+        }
+        for i in range(count)
+    ]
+
+
+def ensure_invoices(env, wanted):
+    """Posted customer invoices and credit notes in the period, `wanted` in all."""
+    moves = env["account.move"]
+    domain = [
+        ("company_id", "=", env.company.id),
+        ("state", "=", "posted"),
+        ("move_type", "in", ("out_invoice", "out_refund")),
+        ("invoice_date", ">=", DATE_FROM),
+        ("invoice_date", "<=", DATE_TO),
+    ]
+    have = moves.search_count(domain)
+    if have >= wanted:
+        return have
+    started = time.monotonic()
+    if have < TEMPLATES:
+        partner = env["res.partner"].create({"name": "Bench Kunde GmbH"})
+        refunds = TEMPLATES // CREDIT_NOTE_SHARE
+        templates = moves.create(
+            invoice_values(env, partner, TEMPLATES - refunds, "out_invoice")
+            + invoice_values(env, partner, refunds, "out_refund")
+        )
+        templates.action_post()
+        env.flush_all()
+        print(f"  {TEMPLATES} invoices made and posted by the ORM", flush=True)
+    copy_invoices(env, domain, wanted - moves.search_count(domain))
+    env.invalidate_all()
+    print(f"  {wanted} invoices in the period after {time.monotonic() - started:.1f} s")
+    return moves.search_count(domain)
+
+
+def copy_invoices(env, domain, count):
+    """Copy `count` posted invoices (with their lines) from the ORM-made ones in SQL,
+    numbered on after the highest number of their sequence."""
+    if count <= 0:
+        return
+    from psycopg2.extras import execute_values
+
+    cr = env.cr
+    templates = env["account.move"].search(domain, order="id", limit=TEMPLATES)
+    last = {}
+    for move_type, prefix in {(m.move_type, m.sequence_prefix) for m in templates}:
+        cr.execute(
+            "SELECT max(sequence_number) FROM account_move WHERE sequence_prefix = %s",
+            (prefix,),
+        )
+        last[move_type] = (prefix, cr.fetchone()[0])
+    plan = []
+    for n in range(count):
+        template = templates[n % len(templates)]
+        prefix, number = last[template.move_type]
+        number += 1
+        last[template.move_type] = (prefix, number)
+        plan.append((n, template.id, f"{prefix}{number:05d}", number))
+    cr.execute(
+        "CREATE TEMP TABLE bench_plan (n int, template_id int, name varchar, seq int)"
+        " ON COMMIT DROP"
+    )
+    execute_values(cr._obj, "INSERT INTO bench_plan VALUES %s", plan, page_size=1000)
+    move_columns = columns(cr, "account_move", skip={"id", "name", "sequence_number", "ref"})
+    cr.execute(
+        f"""
+        INSERT INTO account_move ({", ".join(move_columns)}, name, sequence_number, ref)
+        SELECT {", ".join("m." + c for c in move_columns)}, p.name, p.seq, 'BENCH-' || p.n
+          FROM bench_plan p JOIN account_move m ON m.id = p.template_id
+        """  # noqa: S608
+    )
+    line_columns = columns(cr, "account_move_line", skip={"id", "move_id", "move_name"})
+    cr.execute(
+        f"""
+        INSERT INTO account_move_line ({", ".join(line_columns)}, move_id, move_name)
+        SELECT {", ".join("l." + c for c in line_columns)}, m.id, m.name
+          FROM bench_plan p
+          JOIN account_move_line l ON l.move_id = p.template_id
+          JOIN account_move m ON m.ref = 'BENCH-' || p.n
+        """  # noqa: S608
+    )
+    cr.execute("UPDATE account_move SET ref = NULL WHERE ref LIKE 'BENCH-%%'")
+    print(f"  {count} invoices copied in SQL", flush=True)
+
+
+def columns(cr, table, skip):
+    cr.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+        (table,),
+    )
+    return sorted(name for (name,) in cr.fetchall() if name not in skip)
+
+
+def book_in_sandbox(sandbox, env, count):
+    """Book `count` of the period's numbers in the sandbox, as if entered by hand."""
+    import requests
+
+    moves = env["account.move"].search(
+        [
+            ("company_id", "=", env.company.id),
+            ("state", "=", "posted"),
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("invoice_date", ">=", DATE_FROM),
+            ("invoice_date", "<=", DATE_TO),
+        ],
+        limit=count,
+    )
+    rows = moves.read(["name", "move_type", "invoice_date"], load=False)
+    sandbox.configure(rate=10_000, burst=10_000)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {API_KEY}"
+    for row in rows:
+        kind = "salescreditnote" if row["move_type"] == "out_refund" else "salesinvoice"
+        session.post(
+            f"{sandbox.url}/v1/vouchers",
+            json={
+                "type": kind,
+                "voucherNumber": row["name"],
+                "voucherDate": row["invoice_date"].isoformat(),
+                "totalGrossAmount": 119.0,
+                "totalTaxAmount": 19.0,
+                "taxType": "net",
+                "useCollectiveContact": True,
+                "voucherItems": [
+                    {
+                        "amount": 100.0,
+                        "taxAmount": 19.0,
+                        "taxRatePercent": 19,
+                        "categoryId": REVENUE,
+                    }
+                ],
+            },
+            timeout=30,
+        ).raise_for_status()
+    sandbox.configure(rate=2.0, burst=2)
+    print(f"  {len(rows)} numbers booked in the sandbox")
+
+
+class patch_timer:
+    """Adds up the time spent in cls.name while patched."""
+
+    def __init__(self, cls, name):
+        self.cls, self.name, self.seconds = cls, name, 0.0
+        self.original = getattr(cls, name)
+        timer = self
+
+        def timed(*args, **kwargs):
+            started = time.monotonic()
+            try:
+                return timer.original(*args, **kwargs)
+            finally:
+                timer.seconds += time.monotonic() - started
+
+        setattr(cls, name, timed)
+
+    def restore(self):
+        setattr(self.cls, self.name, self.original)
+
+
+def export_once(registry, admin_id, trace):
+    """(seconds for the wizard and its preview, seconds for action_export, preview,
+    peak traced bytes, counts); everything is rolled back."""
+    from odoo import api
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, admin_id, {})
+        gc.collect()
+        if trace:
+            tracemalloc.start()
+        started = time.monotonic()
+        wizard = env["lexware.export.wizard"].create(
+            {"date_from": DATE_FROM, "date_to": DATE_TO, "move_types": "both"}
+        )
+        preview = wizard.preview
+        opened = time.monotonic()
+        asking = patch_timer(type(wizard), "_lexware_existing_vouchers")
+        action = wizard.action_export()
+        asking.restore()
+        env.flush_all()
+        done = time.monotonic()
+        peak = tracemalloc.get_traced_memory()[1] if trace else None
+        if trace:
+            tracemalloc.stop()
+        run = env["lexware.export.run"].browse(action["params"]["next"]["res_id"])
+        counts = (len(run.transfer_ids), run.skipped_count, run.found_count, asking.seconds)
+        cr.rollback()
+    return opened - started, done - opened, preview, peak, counts
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config")
+    parser.add_argument("--db")
+    parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument("--existing", type=int, default=0)
+    args = parser.parse_args()
+    if bool(args.config) != bool(args.db):
+        parser.error("--config and --db go together")
+    config, db_name = (args.config, args.db) if args.db else make_database()
+
+    import odoo
+    from odoo import SUPERUSER_ID, api
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
+    registry = Registry(db_name)
+    with SandboxServer(rate=2.0, burst=2) as sandbox:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            params = env["ir.config_parameter"]
+            params.set_param("lexware_connector.api_url", sandbox.url)
+            params.set_param("lexware_connector.auth_url", sandbox.url)
+            params.set_param("lexware_connector.client_id", False)
+            params.set_param("lexware_connector.client_secret", False)
+            admin = env.ref("base.user_admin")
+            company = env.ref("base.main_company")
+            company.with_user(admin)._lexware_action_connect(api_key=API_KEY)
+            company.lexware_auto_transfer = False
+            # Earlier runs of the benchmark may have left rows in the period.
+            cr.execute(
+                """DELETE FROM lexware_transfer t USING account_move m
+                    WHERE t.move_id = m.id AND m.invoice_date BETWEEN %s AND %s""",
+                (DATE_FROM, DATE_TO),
+            )
+            print(f"database {db_name}: making {args.invoices} invoices in {DATE_FROM:%B %Y}")
+            total = ensure_invoices(
+                env(context={"tracking_disable": True, "mail_notrack": True}), args.invoices
+            )
+            if args.existing:
+                book_in_sandbox(sandbox, env, args.existing)
+            cr.commit()
+            admin_id = admin.id
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        requests_before = sandbox.counters()
+        opened, exported, preview, _peak, counts = export_once(registry, admin_id, trace=False)
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        _o, traced_export, _p, peak, _c = export_once(registry, admin_id, trace=True)
+        requests_after = sandbox.counters()
+
+    print(f"invoices in the period:        {total}")
+    print(f"vouchers already in Lexware:   {args.existing}")
+    print(f"preview:                       {preview}")
+    print(f"wizard + preview:              {opened:.2f} s")
+    print(f"action_export():               {exported:.2f} s")
+    print(f"  of which asking Lexware:     {counts[3]:.2f} s")
+    print(f"queued / skipped / found:      {counts[0]} / {counts[1]} / {counts[2]}")
+    print(f"peak Python memory (traced):   {peak / 1e6:.1f} MB  ({traced_export:.2f} s traced)")
+    print(f"max RSS growth of the process: {(rss_after - rss_before) / 1024:.1f} MB")
+    asked = (requests_after["requests"] - requests_before["requests"]) // 2
+    print(f"Lexware requests per export:   {asked} (voucherlist pages at 2 req/s)")
+    return 0 if opened + exported < 30 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
