@@ -487,14 +487,25 @@ class ResCompany(models.Model):
 
     # -- authorization lost ---------------------------------------------------------------
 
-    def _lexware_authorization_lost(self, reason=None):
+    def _lexware_authorization_lost(self, reason=None, verify=True):
         """Lexware refused the credentials for good: the admins must reconnect.
 
         The company shows "reconnect needed"; queued transfers stay as they are and go
         once an admin has connected again.
+
+        With `verify`, the stored credentials are tried once more first: another worker may
+        have rotated the refresh token the failing client still held, which Lexware then
+        refuses although the connection is fine.
         """
         for company in self.sudo():
             if company.lexware_connection_state != "connected":
+                continue
+            if verify and company._lexware_still_authorized():
+                _logger.info(
+                    "Lexware: company %s: a refused credential was already replaced; "
+                    "the connection stands",
+                    company.id,
+                )
                 continue
             _logger.warning(
                 "Lexware: company %s lost its authorization (%s)",
@@ -511,6 +522,14 @@ class ResCompany(models.Model):
                 }
             )
             company._lexware_notify_admins()
+
+    def _lexware_still_authorized(self):
+        self.ensure_one()
+        try:
+            self._lexware_client().get_profile()
+        except (LexwareError, UserError):
+            return False
+        return True
 
     def _lexware_notify_admins(self):
         self.ensure_one()

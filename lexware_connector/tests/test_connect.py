@@ -279,6 +279,20 @@ class TestOAuthTokens(LexwareSandboxCase):
             company._lexware_client().get_profile()
         self.assertGreaterEqual(len(opened), 2, "one cursor to read, one to store")
 
+    def test_a_token_rotated_by_another_worker_is_no_lost_authorization(self):
+        company = self._connect_oauth()
+        stale_client = company._lexware_client()
+        self.sandbox.expire_access_tokens()
+        # Another worker refreshes first and stores the rotated tokens.
+        company._lexware_client().get_profile()
+        with self.assertRaises(LexwareAuthError) as caught:
+            stale_client.get_profile()
+        company._lexware_authorization_lost(caught.exception)
+        self.assertEqual(company.lexware_connection_state, "connected")
+        self.assertEqual(
+            company._lexware_client().get_profile()["companyName"], SANDBOX_ORGANIZATION
+        )
+
     def test_refused_refresh_means_reconnect_needed_and_admins_told(self):
         company = self._connect_oauth()
         self.sandbox.revoke_all()
