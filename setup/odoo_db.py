@@ -51,6 +51,7 @@ def write_config(path, db_name, data_dir, http_port=None):
     options["http_interface"] = "127.0.0.1"
     options["without_demo"] = "all"
     options["list_db"] = "True"
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         parser.write(handle)
 

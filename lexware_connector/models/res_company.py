@@ -26,6 +26,7 @@ from ..lexware import (
     OAuthTokenSource,
     make_pkce_pair,
 )
+from ..lexware.categories import DOCUMENTED_IDS, resolve_categories
 
 _logger = logging.getLogger(__name__)
 
@@ -33,14 +34,6 @@ DEFAULT_API_URL = "https://api.lexware.io"
 DEFAULT_AUTH_URL = "https://app.lexware.de"
 CALLBACK_PATH = "/lexware/oauth/callback"
 OAUTH_STATE_TTL = timedelta(minutes=10)
-
-# The revenue categories an admin may choose as the default, with Lexware's documented ids
-# and names; the ids are looked up in the cached posting categories first.
-REVENUE_CATEGORIES = {
-    "revenue_general": ("8f8664a1-fd86-11e1-a21f-0800200c9a66", "Einnahmen"),
-    "revenue_goods": ("8f8664a8-fd86-11e1-a21f-0800200c9a66", "Warenverkäufe"),
-    "revenue_services": ("8f8664a0-fd86-11e1-a21f-0800200c9a66", "Dienstleistungen"),
-}
 
 SECRET_FIELDS = (
     "lexware_api_key",
@@ -87,6 +80,12 @@ class ResCompany(models.Model):
     )
     lexware_organization_id = fields.Char(string="Lexware Organisation ID", copy=False)
     lexware_organization_name = fields.Char(string="Lexware Organisation", copy=False)
+    lexware_contacts_organization_id = fields.Char(
+        string="Lexware Organisation of the Contact IDs",
+        copy=False,
+        help="The organisation the Lexware contact ids cached on customers belong to; kept "
+        "when disconnecting, so that connecting to another organisation forgets them.",
+    )
     lexware_connected_since = fields.Datetime(string="Connected to Lexware Since", copy=False)
     lexware_connected_by = fields.Many2one(
         "res.users", string="Connected to Lexware By", copy=False, ondelete="set null"
@@ -307,10 +306,14 @@ class ResCompany(models.Model):
 
     def _lexware_set_connected(self, mode, profile, client):
         self.ensure_one()
+        organization_id = profile.get("organizationId") or False
+        if self.lexware_contacts_organization_id != organization_id:
+            self._lexware_forget_contacts()
         values = {
+            "lexware_contacts_organization_id": organization_id,
             "lexware_connection_state": "connected",
             "lexware_connection_mode": mode,
-            "lexware_organization_id": profile.get("organizationId") or False,
+            "lexware_organization_id": organization_id,
             "lexware_organization_name": profile.get("companyName") or False,
             "lexware_small_business": bool(profile.get("smallBusiness")),
             "lexware_connected_since": fields.Datetime.now(),
@@ -340,6 +343,18 @@ class ResCompany(models.Model):
         cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer", raise_if_not_found=False)
         if cron:
             cron.sudo()._trigger()
+
+    def _lexware_forget_contacts(self):
+        """Contact ids of another organisation mean nothing in this one."""
+        self.ensure_one()
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .with_company(self)
+            .with_context(active_test=False)
+            .search([("lexware_contact_id", "!=", False)])
+        )
+        partners.write({"lexware_contact_id": False, "lexware_contact_unsure": False})
 
     # -- disconnect -----------------------------------------------------------------------
 
@@ -582,28 +597,11 @@ class ResCompany(models.Model):
 
     def _lexware_resolved_categories(self):
         """kind -> category id, from the cached posting categories."""
-        categories = self._lexware_posting_category_list()
-        try:
-            from ..lexware.categories import resolve_categories
-        except ImportError:
-            resolved = {}
-        else:
-            resolved = dict(resolve_categories(categories))
-        for kind, (documented_id, name) in REVENUE_CATEGORIES.items():
-            if kind in resolved:
-                continue
-            ids = {category.get("id"): category for category in categories}
-            if documented_id in ids:
-                resolved[kind] = documented_id
-                continue
-            for category in categories:
-                if category.get("type") == "income" and category.get("name") == name:
-                    resolved[kind] = category["id"]
-                    break
-        return resolved
+        return resolve_categories(self._lexware_posting_category_list())
 
     def _lexware_revenue_category_id(self, kind):
-        return self._lexware_resolved_categories().get(kind) or False
+        """The id of a default revenue kind: as Lexware answered it, else as documented."""
+        return self._lexware_resolved_categories().get(kind) or DOCUMENTED_IDS[kind]
 
     def _lexware_category(self, kind):
         """The Lexware category id for `kind`; UserError naming the missing category."""

@@ -2,7 +2,7 @@
 
 from odoo import api, fields, models
 
-from .res_company import REVENUE_CATEGORIES
+from ..lexware.categories import CATEGORY_NAMES, DEFAULT_REVENUE_KINDS
 
 
 class ResConfigSettings(models.TransientModel):
@@ -28,11 +28,7 @@ class ResConfigSettings(models.TransientModel):
     lexware_last_error = fields.Char(related="company_id.lexware_last_error")
     lexware_oauth_configured = fields.Boolean(compute="_compute_lexware_oauth_configured")
     lexware_revenue_category = fields.Selection(
-        [
-            ("revenue_general", "Einnahmen"),
-            ("revenue_goods", "Warenverkäufe"),
-            ("revenue_services", "Dienstleistungen"),
-        ],
+        [(kind, CATEGORY_NAMES[kind]) for kind in DEFAULT_REVENUE_KINDS],
         string="Default Revenue Category",
         compute="_compute_lexware_revenue_category",
         readonly=False,
@@ -48,24 +44,22 @@ class ResConfigSettings(models.TransientModel):
     def _compute_lexware_revenue_category(self):
         for settings in self:
             company = settings.company_id
-            chosen = company.lexware_default_category_id
-            resolved = company._lexware_resolved_categories() if chosen else {}
-            kind = next((k for k, cid in resolved.items() if cid == chosen), False)
-            if not kind:
-                kind = next(
-                    (k for k, (cid, _name) in REVENUE_CATEGORIES.items() if cid == chosen),
-                    False,
-                )
-            settings.lexware_revenue_category = kind if kind in REVENUE_CATEGORIES else False
+            settings.lexware_revenue_category = next(
+                (
+                    kind
+                    for kind in DEFAULT_REVENUE_KINDS
+                    if company.lexware_default_category_id
+                    and company._lexware_revenue_category_id(kind)
+                    == company.lexware_default_category_id
+                ),
+                False,
+            )
 
     def set_values(self):
         result = super().set_values()
-        for settings in self:
-            kind = settings.lexware_revenue_category
+        for settings in self.filtered("lexware_revenue_category"):
             company = settings.company_id
-            if not kind:
-                continue
-            category = company._lexware_revenue_category_id(kind) or REVENUE_CATEGORIES[kind][0]
+            category = company._lexware_revenue_category_id(settings.lexware_revenue_category)
             if company.lexware_default_category_id != category:
                 company.sudo().lexware_default_category_id = category
         return result
