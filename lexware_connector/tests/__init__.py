@@ -6,3 +6,4 @@ from . import test_transfer_failures
 from . import test_mapping_invoices
 from . import test_secrets
 from . import test_connect_browser
+from . import test_transfer_workers
