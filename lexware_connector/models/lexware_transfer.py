@@ -10,6 +10,8 @@ commits after every step that Lexware has seen:
 
 A row found in `sending` by a later run, or one whose POST answered 5xx/timeout, has an
 unknown outcome: its number is looked up in Lexware before anything is posted again.
+A `sending` row is taken up as soon as its company's advisory lock is free: the worker
+that marked it holds that lock until the row is settled, so a free lock means it died.
 """
 
 import logging
@@ -18,6 +20,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models, modules, sql_db
 from odoo.exceptions import UserError
+from odoo.tools import config
 
 from ..lexware.contact import ContactError
 from ..lexware.errors import (
@@ -32,16 +35,19 @@ from ..lexware.voucher import VoucherError, build_voucher
 _logger = logging.getLogger(__name__)
 
 # Pause before attempt n+1 after n failed attempts; after the last one the row is failed.
+# Lexware's 5xx pass within minutes: the first pauses are short, then the schedule widens.
 RETRY_DELAYS = (
     timedelta(minutes=1),
+    timedelta(minutes=2),
     timedelta(minutes=5),
     timedelta(minutes=30),
-    timedelta(hours=2),
     timedelta(hours=12),
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
-# A row in `sending` for longer than this belongs to a worker that died.
-STALE_SENDING = timedelta(minutes=10)
+# One run of the cron stops taking rows after this share of the cron's real-time limit
+# (and after TIME_BUDGET_MAX seconds), so that the worker's watchdog never kills it mid-POST.
+TIME_BUDGET_SHARE = 0.25
+TIME_BUDGET_MAX = 60.0
 MAX_FILE_SIZE = 5_242_880
 # The first key of the two-key advisory lock: "LXW" in ASCII, the second key is the company.
 ADVISORY_LOCK_KEY = 0x4C5857
@@ -157,7 +163,8 @@ class LexwareTransfer(models.Model):
         """Send due rows, one invoice at a time, committing after each step."""
         done = 0
         skipped_companies = set()
-        while done < batch_size:
+        deadline = time.monotonic() + self._lexware_time_budget()
+        while done < batch_size and time.monotonic() < deadline:
             row = self._lexware_claim(skipped_companies)
             if row is None:
                 break
@@ -168,18 +175,39 @@ class LexwareTransfer(models.Model):
                 self._lexware_rollback()
                 continue
             try:
-                company_done = self._lexware_run_company(row, skipped_companies, batch_size - done)
+                company_done = self._lexware_run_company(
+                    row, skipped_companies, batch_size - done, company_lock, deadline
+                )
             finally:
                 company_lock.close()
             done += company_done
             skipped_companies.add(row.company_id.id)
         remaining = self._lexware_due_count()
+        if remaining and time.monotonic() >= deadline:
+            # Out of time: a fresh run, triggered at once, takes the rest. Odoo would call
+            # this run again within the same watchdog period if it heard of the rest.
+            self._lexware_trigger()
+            remaining = 0
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         self._lexware_schedule_next()
         self._lexware_commit()
         return done
 
-    def _lexware_run_company(self, first_row, skipped_companies, budget):
+    @api.model
+    def _lexware_time_budget(self):
+        """Seconds one cron run may take rows for; unlimited outside the cron."""
+        if not self.env.context.get("cron_id"):
+            return float("inf")
+        limit = config.get("limit_time_real_cron") or 0
+        if limit < 0:
+            limit = config.get("limit_time_real") or 0
+        if limit <= 0:
+            return TIME_BUDGET_MAX
+        return min(TIME_BUDGET_MAX, limit * TIME_BUDGET_SHARE)
+
+    def _lexware_run_company(
+        self, first_row, skipped_companies, budget, company_lock=None, deadline=None
+    ):
         """Work off the company of `first_row` (claimed and locked) while the lock is held."""
         company = first_row.company_id
         done = 0
@@ -192,6 +220,11 @@ class LexwareTransfer(models.Model):
             self._lexware_rollback()
             return 0
         while row is not None:
+            if company_lock is not None and not _still_locked(company_lock):
+                # The lock's connection is gone: another worker may take the company now.
+                _logger.warning("Lexware: lost the lock of company %s; stopping", company.id)
+                self._lexware_rollback()
+                break
             row._lexware_start_attempt()
             self._lexware_commit()
             carry_on = row._lexware_attempt(client)
@@ -199,14 +232,19 @@ class LexwareTransfer(models.Model):
             done += 1
             if not carry_on or done >= budget:
                 break
+            if deadline is not None and time.monotonic() >= deadline:
+                break
             row = self._lexware_claim(skipped_companies, company_ids=[company.id])
         return done
 
     @api.model
     def _lexware_due_domain_sql(self):
+        # Every `sending` row is a candidate: a worker that is still sending holds the
+        # company's lock, so the claimer skips the company; a free lock means that worker
+        # died (its lock went with its connection) and the row's outcome is unknown now.
         return """
             (t.state = 'pending' AND (t.next_attempt_at IS NULL OR t.next_attempt_at <= %(now)s))
-            OR (t.state = 'sending' AND t.claimed_at < %(stale)s)
+            OR t.state = 'sending'
         """
 
     @api.model
@@ -216,7 +254,6 @@ class LexwareTransfer(models.Model):
         now = fields.Datetime.now()
         params = {
             "now": now,
-            "stale": now - STALE_SENDING,
             "skipped": tuple(skipped_companies) or (0,),
         }
         company_filter = ""
@@ -270,7 +307,7 @@ class LexwareTransfer(models.Model):
              WHERE ({self._lexware_due_domain_sql()})
                AND c.lexware_connection_state = 'connected'
             """,  # noqa: S608 (fixed SQL, parameters bound)
-            {"now": now, "stale": now - STALE_SENDING},
+            {"now": now},
         )
         return self.env.cr.fetchone()[0]
 
@@ -332,6 +369,10 @@ class LexwareTransfer(models.Model):
                 self._lexware_create_voucher(client)
                 self._lexware_commit()
             else:
+                # An earlier attempt may have uploaded the file and died before it said so;
+                # a PDF rendered again differs by its creation date, Lexware's checksum
+                # would not recognise it.
+                self._lexware_check_uploaded_file(client)
                 pdf = move._lexware_invoice_pdf()
             self._lexware_upload(client, pdf)
         except LexwareAuthError as error:
@@ -377,6 +418,10 @@ class LexwareTransfer(models.Model):
             self._lexware_commit()
             _logger.info("Lexware: invoice %s was already booked as %s", move.id, found[0]["id"])
 
+    def _lexware_check_uploaded_file(self, client):
+        if not self.file_uploaded and client.get_voucher(self.voucher_id).get("files"):
+            self.file_uploaded = True
+
     def _lexware_create_voucher(self, client):
         move = self.move_id
         company = self.company_id.sudo()
@@ -398,7 +443,8 @@ class LexwareTransfer(models.Model):
                     retried_contact = True
                     continue
                 raise
-            self.write({"voucher_id": answer["id"], "outcome_unknown": False})
+            # The voucher is booked: the file is a step of its own, with a fresh schedule.
+            self.write({"voucher_id": answer["id"], "outcome_unknown": False, "attempts": 0})
             return answer["id"]
 
     def _lexware_upload(self, client, pdf):
@@ -454,6 +500,15 @@ class LexwareTransfer(models.Model):
             words = ISSUE_WORDS.get(issue.reason, issue.reason)
             lines.append(f"- {issue.field}: {words}" if issue.field else f"- {words}")
         return "\n".join(lines)
+
+
+def _still_locked(lock_cr):
+    """Whether the side connection holding the company's advisory lock is still there."""
+    try:
+        lock_cr.execute("SELECT 1")
+    except Exception:  # pylint: disable=broad-exception-caught
+        return False
+    return True
 
 
 def _about_category(error):

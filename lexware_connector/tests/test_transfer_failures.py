@@ -100,7 +100,14 @@ class TestTransferFailures(TransferCase):
     def test_a_fresh_sending_row_is_left_to_its_worker(self):
         move = self._invoice([(5.0, self.tax_19)])
         move.lexware_transfer_ids.write({"state": "sending", "claimed_at": fields.Datetime.now()})
-        self._run_cron()
+        from odoo import sql_db
+
+        # Its worker is alive: it holds the company's lock (a free lock means it died).
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as worker:
+            worker.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", (ADVISORY_LOCK_KEY, self.company.id)
+            )
+            self._run_cron()
         self.assertEqual(move.lexware_state, "sending")
         self.assertFalse(self._vouchers(move))
 

@@ -1,0 +1,138 @@
+"""After a worker dies: its row is taken up at once, looked up, and sent once."""
+
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields, sql_db
+from odoo.tools import config
+
+from ..lexware.client import LexwareClient
+from ..lexware.errors import LexwareRetryableError
+from ..lexware.voucher import build_voucher
+from ..models.lexware_transfer import ADVISORY_LOCK_KEY, RETRY_DELAYS, TIME_BUDGET_MAX
+from .test_transfer_common import TransferCase
+from .test_transfer_failures import _seed_for_504
+
+
+class TestTransferRecovery(TransferCase):
+    def _known_customer(self):
+        warm_up = self._invoice([(1.0, self.tax_19)])
+        self._run_cron()
+        self.assertEqual(warm_up.lexware_state, "sent")
+
+    def _posted_by_a_dead_worker(self, move):
+        """The worker POSTed the voucher, then died before it stored the answer."""
+        client = self.company._lexware_client()
+        contact_id = self.customer.with_company(self.company).lexware_contact_id
+        answer = client.create_voucher(build_voucher(move._lexware_invoice_data(contact_id)))
+        move.lexware_transfer_ids.write(
+            {"state": "sending", "claimed_at": fields.Datetime.now(), "attempts": 1}
+        )
+        return client, answer["id"]
+
+    def test_a_sending_row_whose_company_lock_is_free_is_taken_up_at_once(self):
+        self._known_customer()
+        move = self._invoice([(77.0, self.tax_19)])
+        _client, voucher_id = self._posted_by_a_dead_worker(move)
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        voucher = self._voucher(move)  # exactly once: looked up, not posted again
+        self.assertEqual(voucher["id"], voucher_id)
+        self.assertEqual(move.lexware_voucher_id, voucher_id)
+        self.assertEqual(len(voucher["files"]), 1)
+
+    def test_a_sending_row_waits_while_a_worker_holds_its_company(self):
+        self._known_customer()
+        move = self._invoice([(78.0, self.tax_19)])
+        self._posted_by_a_dead_worker(move)
+        move.lexware_transfer_ids.claimed_at = fields.Datetime.now() - timedelta(hours=1)
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:
+            other.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", (ADVISORY_LOCK_KEY, self.company.id)
+            )
+            self._run_cron()
+            self.assertEqual(move.lexware_state, "sending")
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        self.assertEqual(len(self._voucher(move)["files"]), 1)
+
+    def test_a_file_uploaded_before_the_crash_is_not_uploaded_again(self):
+        self._known_customer()
+        move = self._invoice([(79.0, self.tax_19)])
+        client, voucher_id = self._posted_by_a_dead_worker(move)
+        # The dead worker's PDF: rendered again, it differs (wkhtmltopdf dates each file).
+        client.upload_voucher_file(voucher_id, "first.pdf", b"%PDF-1.4 rendered at 10:00")
+        move.lexware_transfer_ids.voucher_id = voucher_id
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        self.assertEqual(len(self._voucher(move)["files"]), 1)
+
+    def test_a_voucher_stored_before_the_crash_still_gets_its_file(self):
+        self._known_customer()
+        move = self._invoice([(80.0, self.tax_19)])
+        _client, voucher_id = self._posted_by_a_dead_worker(move)
+        move.lexware_transfer_ids.voucher_id = voucher_id
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        self.assertEqual(len(self._voucher(move)["files"]), 1)
+
+    def test_the_first_retry_after_an_unknown_outcome_comes_within_a_minute(self):
+        self._known_customer()
+        move = self._invoice([(81.0, self.tax_19)])
+        self.sandbox.configure(fault_rate=1.0, seed=_seed_for_504())
+        self.addCleanup(self.sandbox.configure, fault_rate=0.0)
+        before = fields.Datetime.now()
+        self._run_cron()
+        row = move.lexware_transfer_ids
+        self.assertTrue(row.outcome_unknown)
+        self.assertEqual(RETRY_DELAYS[0], timedelta(minutes=1))
+        self.assertLessEqual(row.next_attempt_at - before, timedelta(minutes=1, seconds=5))
+
+    def test_the_file_after_a_booked_voucher_has_a_schedule_of_its_own(self):
+        self._known_customer()
+        move = self._invoice([(82.0, self.tax_19)])
+        row = move.lexware_transfer_ids
+        row.attempts = 3
+
+        def unavailable(client, *args, **kwargs):
+            raise LexwareRetryableError("server trouble (503)", status=503)
+
+        with patch.object(LexwareClient, "upload_voucher_file", unavailable):
+            before = fields.Datetime.now()
+            self._run_cron()
+        self.assertEqual(row.state, "pending")
+        self.assertTrue(row.voucher_id)
+        self.assertEqual(row.attempts, 0)
+        self.assertLessEqual(row.next_attempt_at - before, timedelta(minutes=1, seconds=5))
+        row.next_attempt_at = fields.Datetime.now()
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        self.assertEqual(len(self._voucher(move)["files"]), 1)
+
+
+class TestCronTimeBudget(TransferCase):
+    def test_the_budget_is_a_share_of_the_cron_real_time_limit(self):
+        transfer = self.env["lexware.transfer"]
+        self.assertEqual(transfer._lexware_time_budget(), float("inf"), "outside the cron")
+        in_cron = transfer.with_context(cron_id=1)
+        with patch.dict(config.options, {"limit_time_real_cron": -1, "limit_time_real": 120}):
+            self.assertEqual(in_cron._lexware_time_budget(), 30)
+        with patch.dict(config.options, {"limit_time_real_cron": 600}):
+            self.assertEqual(in_cron._lexware_time_budget(), TIME_BUDGET_MAX)
+        with patch.dict(config.options, {"limit_time_real_cron": 0}):
+            self.assertEqual(in_cron._lexware_time_budget(), TIME_BUDGET_MAX)
+
+    def test_a_run_out_of_time_leaves_the_rest_to_a_fresh_run_at_once(self):
+        move = self._invoice([(10.0, self.tax_19)])
+        cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer")
+        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
+        transfer = self.env["lexware.transfer"]
+        with patch.object(type(transfer), "_lexware_time_budget", lambda model: 0.0):
+            done = transfer._cron_process()
+        self.assertEqual(done, 0)
+        self.assertEqual(move.lexware_state, "pending")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.assertTrue(triggers)
+        self.assertLessEqual(min(triggers.mapped("call_at")), fields.Datetime.now())
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
