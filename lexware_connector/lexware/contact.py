@@ -113,5 +113,12 @@ def _email(raw):
 
 
 def _text(value):
-    """Trimmed, inner runs of whitespace (line breaks too) made one space, bounded."""
-    return " ".join((value or "").split())[:TEXT_LIMIT]
+    """Trimmed, inner runs of whitespace (line breaks too) made one space, bounded: a
+    longer text is cut after a whole word and ends in "…", so a reader sees the cut."""
+    text = " ".join((value or "").split())
+    if len(text) <= TEXT_LIMIT:
+        return text
+    cut = text[: TEXT_LIMIT - 1]
+    if text[TEXT_LIMIT - 1] != " " and " " in cut[TEXT_LIMIT // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:-/&") + "…"

@@ -65,14 +65,17 @@ class ResPartner(models.Model):
 
     def _lexware_find_contact(self, client):
         """The id of the contact an earlier, unconfirmed POST created, or None."""
-        data = self._lexware_contact_data()
+        # Compared with the name as it was sent: trimmed and, when long, shortened.
+        payload = build_contact(self._lexware_contact_data())
+        name = _contact_name(payload)
+        email = (payload.get("emailAddresses", {}).get("business") or [""])[0]
         candidates = []
-        if data.email:
-            candidates = client.find_contacts(email=data.email)
-        if not candidates and len(data.name) >= 3:
-            candidates = client.find_contacts(name=data.name)
+        if email:
+            candidates = client.find_contacts(email=email)
+        if not candidates and len(name) >= 3:
+            candidates = client.find_contacts(name=name)
         for contact in candidates:
-            if _contact_name(contact) == data.name.strip():
+            if _contact_name(contact) == name:
                 return contact["id"]
         return None
 

@@ -119,6 +119,14 @@ def test_texts_are_trimmed_and_bounded():
     assert len(payload["addresses"]["billing"][0]["street"]) == 255
 
 
+def test_a_long_name_is_cut_after_a_word_and_shows_the_cut():
+    name = " ".join(["Großhandel für Fliesen, Naturstein und Sanitärbedarf"] * 6)
+    cut = build_contact(company(name=name))["company"]["name"]
+    assert len(cut) <= 255
+    assert cut.endswith("Naturstein und…")
+    assert name.startswith(cut[:-1])
+
+
 def test_company_without_name_is_refused():
     with pytest.raises(ContactError) as caught:
         build_contact(company(name="  ", email="a@b.de"))
