@@ -9,10 +9,10 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_round, format_amount
+from odoo.tools import float_round, format_amount, plaintext2html
 
 from ..lexware.categories import SPECIAL_KINDS
-from ..lexware.voucher import InvoiceData, VoucherLine
+from ..lexware.voucher import REMARK_LIMIT, InvoiceData, VoucherLine
 from .lexware_transfer import MAX_FILE_SIZE, LexwareTransferFailure
 
 _logger = logging.getLogger(__name__)
@@ -231,7 +231,7 @@ class AccountMove(models.Model):
             move.activity_schedule(
                 "lexware_connector.mail_activity_lexware_failed",
                 summary=self.env._("Lexware transfer failed"),
-                note=reason,
+                note=plaintext2html(reason),
                 user_id=user.id,
             )
 
@@ -255,11 +255,14 @@ class AccountMove(models.Model):
         return {tax: tax._lexware_kind(self, prods) for tax, prods in products.items()}
 
     def _lexware_needs_real_contact(self):
-        return any(kind in SPECIAL_KINDS for kind in self._lexware_kinds_by_tax().values())
+        """Whether the invoice needs a real contact; checked first, so that nothing is
+        created in Lexware for an invoice that cannot go."""
+        kinds = self._lexware_kinds_by_tax()
+        self._lexware_check_can_go(kinds)
+        return any(kind in SPECIAL_KINDS for kind in kinds.values())
 
-    def _lexware_invoice_data(self, contact_id):
-        """This invoice as `InvoiceData`, in EUR; LexwareTransferFailure for what can't go."""
-        self.ensure_one()
+    def _lexware_check_can_go(self, kinds):
+        """LexwareTransferFailure for an invoice Lexware must not book as it is."""
         company = self.company_id.sudo()
         if company.currency_id.name != "EUR":
             raise LexwareTransferFailure(
@@ -270,9 +273,26 @@ class AccountMove(models.Model):
                     currency=company.currency_id.name,
                 )
             )
+        customer = self.commercial_partner_id
+        if "intra_eu" in kinds.values() and not customer.vat:
+            raise LexwareTransferFailure(
+                self.env._(
+                    "The invoice books an intra-EU supply, but the customer %(customer)s has "
+                    "no VAT id. An intra-EU supply is tax-free only with the customer's VAT id "
+                    "(and it goes into the EC Sales List with it). Enter the VAT id on the "
+                    "customer and send again, or correct the invoice with a credit note and "
+                    "invoice with German VAT.",
+                    customer=customer.display_name,
+                )
+            )
+
+    def _lexware_invoice_data(self, contact_id):
+        """This invoice as `InvoiceData`, in EUR; LexwareTransferFailure for what can't go."""
+        self.ensure_one()
+        kinds = self._lexware_kinds_by_tax()
+        self._lexware_check_can_go(kinds)
         # Amounts in the company currency (balance), positive for invoices and credit notes.
         sign = -1 if self.move_type == "out_invoice" else 1
-        kinds = self._lexware_kinds_by_tax()
         nets = defaultdict(Decimal)
         tax_included = False
         for line in self.invoice_line_ids.filtered(lambda line: line.display_type == "product"):
@@ -342,12 +362,13 @@ class AccountMove(models.Model):
         return self.company_id.sudo()._lexware_category(kind)
 
     def _lexware_remark(self):
-        parts = [self.env._("Odoo %(number)s", number=self.name)]
-        if self.ref:
-            parts.append(self.env._("Reference %(ref)s", ref=self.ref))
+        """Number, reference and currency note; a long reference is shortened so that the
+        currency note still fits Lexware's remark."""
+        head = self.env._("Odoo %(number)s", number=self.name)
+        notes = []
         if self.currency_id != self.company_id.currency_id:
             rate = abs(self.amount_total) / abs(self.amount_total_signed or 1)
-            parts.append(
+            notes.append(
                 self.env._(
                     "Invoice in %(currency)s %(amount)s, booked in EUR at the rate of %(rate)s",
                     currency=self.currency_id.name,
@@ -357,7 +378,14 @@ class AccountMove(models.Model):
                     rate=f"{rate:.6f}".rstrip("0").rstrip("."),
                 )
             )
-        return "; ".join(parts)
+        ref = " ".join((self.ref or "").split())
+        if ref:
+            ref = self.env._("Reference %(ref)s", ref=ref)
+            room = REMARK_LIMIT - len("; ".join([head, "", *notes]))
+            if len(ref) > room:
+                ref = ref[: max(room - 1, 0)].rstrip() + "…"
+            return "; ".join([head, ref, *notes])
+        return "; ".join([head, *notes])
 
     # -- the PDF --------------------------------------------------------------------------
 
