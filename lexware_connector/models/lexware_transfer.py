@@ -10,8 +10,10 @@ commits after every step that Lexware has seen:
 
 A row found in `sending` by a later run, or one whose POST answered 5xx/timeout, has an
 unknown outcome: its number is looked up in Lexware before anything is posted again.
-A `sending` row is taken up as soon as its company's advisory lock is free: the worker
-that marked it holds that lock until the row is settled, so a free lock means it died.
+A `sending` row is taken up once its company's advisory lock is free (the worker that
+marked it holds that lock until the row is settled, so a free lock means it died) and
+SETTLE_SENDING has passed since its last POST left, so that a request still under way at
+Lexware when its worker died has landed before the lookup.
 """
 
 import logging
@@ -44,6 +46,8 @@ RETRY_DELAYS = (
     timedelta(hours=12),
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# A dead worker's last POST has landed at Lexware (or never will) after this pause.
+SETTLE_SENDING = timedelta(minutes=2)
 # One run of the cron stops taking rows after this share of the cron's real-time limit
 # (and after TIME_BUDGET_MAX seconds), so that the worker's watchdog never kills it mid-POST.
 TIME_BUDGET_SHARE = 0.25
@@ -239,12 +243,12 @@ class LexwareTransfer(models.Model):
 
     @api.model
     def _lexware_due_domain_sql(self):
-        # Every `sending` row is a candidate: a worker that is still sending holds the
-        # company's lock, so the claimer skips the company; a free lock means that worker
-        # died (its lock went with its connection) and the row's outcome is unknown now.
+        # A `sending` row is a candidate once its last POST has settled: a worker that is
+        # still sending holds the company's lock, so the claimer skips the company; a free
+        # lock means that worker died (its lock went with its connection).
         return """
             (t.state = 'pending' AND (t.next_attempt_at IS NULL OR t.next_attempt_at <= %(now)s))
-            OR t.state = 'sending'
+            OR (t.state = 'sending' AND t.claimed_at < %(settled)s)
         """
 
     @api.model
@@ -254,6 +258,7 @@ class LexwareTransfer(models.Model):
         now = fields.Datetime.now()
         params = {
             "now": now,
+            "settled": now - SETTLE_SENDING,
             "skipped": tuple(skipped_companies) or (0,),
         }
         company_filter = ""
@@ -307,7 +312,7 @@ class LexwareTransfer(models.Model):
              WHERE ({self._lexware_due_domain_sql()})
                AND c.lexware_connection_state = 'connected'
             """,  # noqa: S608 (fixed SQL, parameters bound)
-            {"now": now},
+            {"now": now, "settled": now - SETTLE_SENDING},
         )
         return self.env.cr.fetchone()[0]
 
@@ -431,6 +436,7 @@ class LexwareTransfer(models.Model):
                 company, client, move._lexware_needs_real_contact(), commit=self._lexware_commit
             )
             payload = build_voucher(move._lexware_invoice_data(contact_id))
+            self._lexware_note_post()
             try:
                 answer = client.create_voucher(payload)
             except LexwarePermanentError as error:
@@ -451,6 +457,7 @@ class LexwareTransfer(models.Model):
         move = self.move_id
         if not self.file_uploaded:
             filename, content = pdf
+            self._lexware_note_post()
             try:
                 client.upload_voucher_file(self.voucher_id, filename, content)
             except LexwareOutcomeUnknownError as error:
@@ -467,6 +474,11 @@ class LexwareTransfer(models.Model):
             }
         )
         move._lexware_message_sent(self.voucher_id)
+
+    def _lexware_note_post(self):
+        """On disk before a POST leaves: when a crash's row may be looked up safely."""
+        self.claimed_at = fields.Datetime.now()
+        self._lexware_commit()
 
     def _lexware_retry_later(self, reason, retry_after=None):
         """Back to pending with a growing pause; failed once the schedule is spent."""

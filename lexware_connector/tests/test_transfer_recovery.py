@@ -9,7 +9,12 @@ from odoo.tools import config
 from ..lexware.client import LexwareClient
 from ..lexware.errors import LexwareRetryableError
 from ..lexware.voucher import build_voucher
-from ..models.lexware_transfer import ADVISORY_LOCK_KEY, RETRY_DELAYS, TIME_BUDGET_MAX
+from ..models.lexware_transfer import (
+    ADVISORY_LOCK_KEY,
+    RETRY_DELAYS,
+    SETTLE_SENDING,
+    TIME_BUDGET_MAX,
+)
 from .test_transfer_common import TransferCase
 from .test_transfer_failures import _seed_for_504
 
@@ -25,8 +30,13 @@ class TestTransferRecovery(TransferCase):
         client = self.company._lexware_client()
         contact_id = self.customer.with_company(self.company).lexware_contact_id
         answer = client.create_voucher(build_voucher(move._lexware_invoice_data(contact_id)))
+        # It died a moment ago; its last POST left before the settling pause.
         move.lexware_transfer_ids.write(
-            {"state": "sending", "claimed_at": fields.Datetime.now(), "attempts": 1}
+            {
+                "state": "sending",
+                "claimed_at": fields.Datetime.now() - SETTLE_SENDING - timedelta(seconds=1),
+                "attempts": 1,
+            }
         )
         return client, answer["id"]
 
@@ -40,6 +50,20 @@ class TestTransferRecovery(TransferCase):
         self.assertEqual(voucher["id"], voucher_id)
         self.assertEqual(move.lexware_voucher_id, voucher_id)
         self.assertEqual(len(voucher["files"]), 1)
+
+    def test_a_sending_row_waits_until_its_last_post_has_settled(self):
+        self._known_customer()
+        move = self._invoice([(76.0, self.tax_19)])
+        self._posted_by_a_dead_worker(move)
+        move.lexware_transfer_ids.claimed_at = fields.Datetime.now()
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sending", "a request may still be under way")
+        move.lexware_transfer_ids.claimed_at = (
+            fields.Datetime.now() - SETTLE_SENDING - timedelta(seconds=1)
+        )
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        self.assertEqual(len(self._voucher(move)["files"]), 1)
 
     def test_a_sending_row_waits_while_a_worker_holds_its_company(self):
         self._known_customer()
