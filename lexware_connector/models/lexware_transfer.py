@@ -408,10 +408,20 @@ class LexwareTransfer(models.Model):
             # A bug or a database hiccup must not stop the rest of the queue.
             _logger.exception("Lexware: transfer of invoice %s failed unexpectedly", move.id)
             self._lexware_rollback()
+            # What this attempt stored is gone, perhaps a POST's answer (a commit that lost
+            # to a concurrent update, say): look the voucher and the contact up first.
+            self._lexware_forget_nothing(move)
             self._lexware_retry_later(
                 self.env._("Unexpected error: %(error)s", error=type(error).__name__)
             )
         return True
+
+    def _lexware_forget_nothing(self, move):
+        if not self.voucher_id:
+            self.outcome_unknown = True
+        partner = move.commercial_partner_id.sudo().with_company(self.company_id)
+        if not partner.lexware_contact_id and not partner.lexware_contact_unsure:
+            partner.lexware_contact_unsure = True
 
     def _lexware_adopt_existing_voucher(self, client):
         """After an unknown outcome: the voucher Lexware already has, if any."""

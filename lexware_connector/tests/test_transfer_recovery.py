@@ -3,8 +3,10 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import fields, sql_db
-from odoo.tools import config
+from odoo.tools import config, mute_logger
 
 from ..lexware.client import LexwareClient
 from ..lexware.errors import LexwareRetryableError
@@ -132,6 +134,58 @@ class TestTransferRecovery(TransferCase):
         self._run_cron()
         self.assertEqual(move.lexware_state, "sent")
         self.assertEqual(len(self._voucher(move)["files"]), 1)
+
+    def test_an_answer_lost_to_an_unexpected_error_is_looked_up_not_posted_again(self):
+        self._known_customer()
+        move = self._invoice([(83.0, self.tax_19)])
+        row = move.lexware_transfer_ids
+        model = type(row)
+        original = model._lexware_create_voucher
+
+        def booked_then_lost(transfer, client):
+            original(transfer, client)
+            # The commit of the answer lost to a concurrent update; after the rollback the
+            # row knows nothing of the voucher.
+            transfer.voucher_id = False
+            raise psycopg2.errors.SerializationFailure("could not serialize access")
+
+        with (
+            patch.object(model, "_lexware_create_voucher", booked_then_lost),
+            mute_logger("odoo.addons.lexware_connector.models.lexware_transfer"),
+        ):
+            self._run_cron()
+        self.assertEqual(row.state, "pending")
+        self.assertTrue(row.outcome_unknown)
+        row.next_attempt_at = fields.Datetime.now()
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        self.assertEqual(len(self._voucher(move)["files"]), 1)
+
+    def test_a_contact_lost_to_an_unexpected_error_is_looked_up_not_created_again(self):
+        customer = self.customer.copy({"name": "Neukunde Fliesen KG"})
+        move = self._invoice([(84.0, self.tax_19)], partner=customer)
+        model = type(move.lexware_transfer_ids)
+
+        def lost(transfer, client):
+            partner = transfer.move_id.commercial_partner_id.with_company(self.company)
+            partner._lexware_ensure_contact(self.company, client, False, commit=lambda: None)
+            partner.lexware_contact_id = False
+            raise psycopg2.errors.SerializationFailure("could not serialize access")
+
+        with (
+            patch.object(model, "_lexware_create_voucher", lost),
+            mute_logger("odoo.addons.lexware_connector.models.lexware_transfer"),
+        ):
+            self._run_cron()
+        partner = customer.with_company(self.company)
+        self.assertTrue(partner.lexware_contact_unsure)
+        move.lexware_transfer_ids.next_attempt_at = fields.Datetime.now()
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        named = [
+            c for c in self.sandbox.contacts() if c.get("company", {}).get("name") == customer.name
+        ]
+        self.assertEqual(len(named), 1)
 
 
 class TestCronTimeBudget(TransferCase):
