@@ -237,7 +237,9 @@ def prepare(registry, sandbox_url, server_url):
         chart = env["account.chart.template"].with_company(company)
         taxes = [chart.ref("tax_ust_19_skr03").id, chart.ref("tax_ust_7_skr03").id]
         germany = env.ref("base.de").id
-        partners = env["res.partner"].create(
+        # Customers of an earlier run on the same database are the same customers.
+        partners = env["res.partner"].search([("name", "in", [c[0] for c in CUSTOMERS])])
+        partners |= env["res.partner"].create(
             [
                 {
                     "name": name,
@@ -249,6 +251,7 @@ def prepare(registry, sandbox_url, server_url):
                     "email": f"rechnung{n}@kunde{n}.example",
                 }
                 for n, (name, street, zip_code, city) in enumerate(CUSTOMERS)
+                if name not in partners.mapped("name")
             ]
         )
         product = env["product.product"].create(
@@ -451,6 +454,9 @@ def verify(registry, sandbox, move_ids, logfile, secrets):
     result["unknown vouchers"] = sum(
         len(found) for number, found in vouchers.items() if number not in known
     )
+    names = Counter(_contact_name(contact) for contact in sandbox.get("/_sandbox/contacts"))
+    result["contacts"] = sum(names.values())
+    result["duplicate contacts"] = sum(count - 1 for count in names.values())
     log_text = Path(logfile).read_text(errors="replace")
     result["secrets in log"] = sum(log_text.count(secret) for secret in secrets | {API_KEY})
     result["vouchers"] = sum(len(found) for number, found in vouchers.items())
@@ -459,6 +465,12 @@ def verify(registry, sandbox, move_ids, logfile, secrets):
 
 def _interrupted(signum, frame):
     raise KeyboardInterrupt
+
+
+def _contact_name(contact):
+    company = contact.get("company") or {}
+    person = contact.get("person") or {}
+    return company.get("name") or f"{person.get('firstName', '')} {person.get('lastName', '')}"
 
 
 def main():
@@ -567,6 +579,8 @@ def main():
         ("missing PDFs", result["missing PDFs"]),
         ("extra PDFs", result["extra PDFs"]),
         ("unknown vouchers", result["unknown vouchers"]),
+        ("contacts in Lexware", result["contacts"]),
+        ("duplicate contacts", result["duplicate contacts"]),
         (
             "faults injected (503 + 504)",
             f"{counters['fault_503'] + counters['fault_504']} "
@@ -605,6 +619,7 @@ def main():
             "missing PDFs",
             "extra PDFs",
             "unknown vouchers",
+            "duplicate contacts",
             "secrets in log",
         )
         if result[name]
