@@ -273,7 +273,7 @@ class LexwareTransfer(models.Model):
                AND c.lexware_connection_state = 'connected'
                AND t.company_id NOT IN %(skipped)s
                {company_filter}
-             ORDER BY t.next_attempt_at NULLS FIRST, t.id
+             ORDER BY t.state = 'sending' DESC, COALESCE(t.next_attempt_at, t.create_date), t.id
              LIMIT 1
                FOR UPDATE OF t SKIP LOCKED
             """,  # noqa: S608 (fixed SQL, parameters bound)

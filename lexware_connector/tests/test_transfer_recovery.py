@@ -187,6 +187,26 @@ class TestTransferRecovery(TransferCase):
         ]
         self.assertEqual(len(named), 1)
 
+    def test_a_retry_that_is_due_goes_before_invoices_posted_after_it(self):
+        self._known_customer()
+        waiting = self._invoice([(85.0, self.tax_19)])
+        row = waiting.lexware_transfer_ids
+        row.write({"attempts": 1, "outcome_unknown": True})
+        later = [self._invoice([(86.0 + n, self.tax_19)]) for n in range(2)]
+        self.env.cr.execute(
+            "UPDATE lexware_transfer SET next_attempt_at = create_date - interval '1 second'"
+            " WHERE id = %s",
+            (row.id,),
+        )
+        self.env.cr.execute(
+            "UPDATE lexware_transfer SET create_date = now() + interval '1 second'"
+            " WHERE move_id IN %s",
+            (tuple(move.id for move in later),),
+        )
+        row.invalidate_recordset()
+        claimed = self.env["lexware.transfer"]._lexware_claim(set())
+        self.assertEqual(claimed, row, "the retry was due first")
+
 
 class TestCronTimeBudget(TransferCase):
     def test_the_budget_is_a_share_of_the_cron_real_time_limit(self):
