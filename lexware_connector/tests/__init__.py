@@ -8,3 +8,4 @@ from . import test_secrets
 from . import test_connect_browser
 from . import test_transfer_workers
 from . import test_hostile_input
+from . import test_story_browser
