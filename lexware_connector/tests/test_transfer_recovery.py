@@ -42,7 +42,7 @@ class TestTransferRecovery(TransferCase):
         )
         return client, answer["id"]
 
-    def test_a_sending_row_whose_company_lock_is_free_is_taken_up_at_once(self):
+    def test_a_dead_workers_row_is_looked_up_and_sent_once(self):
         self._known_customer()
         move = self._invoice([(77.0, self.tax_19)])
         _client, voucher_id = self._posted_by_a_dead_worker(move)
