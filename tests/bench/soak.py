@@ -44,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "sandbox-api-key"
 ADMIN_LOGIN = ADMIN_PASSWORD = "admin"
+ADVISORY_LOCK_KEY = 0x4C5857  # lexware_transfer.ADVISORY_LOCK_KEY: "LXW", then the company
 BATCH = 10
 CREDIT_NOTE_EVERY = 7
 CUSTOMERS = (
@@ -367,8 +368,19 @@ def transfer_states(registry, move_ids):
 
 
 def sending_now(registry):
+    """Whether a worker is in the middle of an attempt: a row it marked `sending` in the
+    last seconds while it holds a company's advisory lock (a dead worker's row stays in
+    `sending` without it)."""
     with registry.cursor() as cr:
-        cr.execute("SELECT count(*) FROM lexware_transfer WHERE state = 'sending'")
+        cr.execute(
+            """
+            SELECT count(*) FROM lexware_transfer
+             WHERE state = 'sending' AND claimed_at > (now() at time zone 'UTC') - interval '60 s'
+               AND EXISTS (SELECT 1 FROM pg_locks
+                            WHERE locktype = 'advisory' AND classid = %s AND granted)
+            """,
+            (ADVISORY_LOCK_KEY,),
+        )
         return cr.fetchone()[0]
 
 
