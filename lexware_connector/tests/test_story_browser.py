@@ -14,6 +14,7 @@ the cron would, with the page parked on about:blank so that no request shares th
 cursor meanwhile, then reloads the page.
 """
 
+import contextlib
 from datetime import date, timedelta
 
 from odoo import Command
@@ -128,6 +129,14 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
         page.goto(url)
         return done
 
+    @contextlib.contextmanager
+    def _database(self):
+        """Read the database from the test while no request of the browser uses the test
+        cursor: the server's requests share it and hold this lock while they run."""
+        with self.registry.test_lock:
+            self.env.invalidate_all()
+            yield
+
     def _wait_for_text(self, page, selector, text):
         page.wait_for_function(
             "([selector, text]) => [...document.querySelectorAll(selector)]"
@@ -168,9 +177,9 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
         _center(status)
         self._screenshot(page, "03_settings_connected")
         self.assertIn(f"Connected to {SANDBOX_ORGANIZATION}", status.inner_text())
-        self.env.invalidate_all()
-        self.assertEqual(self.company.lexware_connection_state, "connected")
-        self.assertEqual(self.company.lexware_connection_mode, "oauth")
+        with self._database():
+            self.assertEqual(self.company.lexware_connection_state, "connected")
+            self.assertEqual(self.company.lexware_connection_mode, "oauth")
 
     def _admin_turns_on_auto_transfer(self, page):
         checkbox = page.locator("div[name=lexware_auto_transfer] input[type=checkbox]")
@@ -183,8 +192,8 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
         checkbox = page.locator("div[name=lexware_auto_transfer] input[type=checkbox]:checked")
         _center(checkbox)
         self._screenshot(page, "04_settings_auto_transfer")
-        self.env.invalidate_all()
-        self.assertTrue(self.company.lexware_auto_transfer)
+        with self._database():
+            self.assertTrue(self.company.lexware_auto_transfer)
 
     def _accountant_confirms_an_invoice(self, page, base):
         page.goto(f"{base}/odoo/action-account.action_move_out_invoice_type/{self.draft.id}")
@@ -204,14 +213,15 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
         self.assertEqual(badge.inner_text().strip(), "Sent")
         self.assertEqual(link.inner_text().strip(), "Open in Lexware")
 
-        self.env.invalidate_all()
-        self.assertEqual(self.draft.state, "posted")
-        self.assertEqual(self.draft.lexware_state, "sent")
-        self.assertIn(self.draft.lexware_voucher_id, link.get_attribute("href"))
-        vouchers = self.sandbox.vouchers(number=self.draft.name)
-        self.assertEqual(len(vouchers), 1, "the invoice is in Lexware once, under its number")
-        self.assertEqual(vouchers[0]["id"], self.draft.lexware_voucher_id)
-        self.assertAlmostEqual(vouchers[0]["totalGrossAmount"], self.draft.amount_total)
+        href = link.get_attribute("href")
+        with self._database():
+            self.assertEqual(self.draft.state, "posted")
+            self.assertEqual(self.draft.lexware_state, "sent")
+            self.assertIn(self.draft.lexware_voucher_id, href)
+            vouchers = self.sandbox.vouchers(number=self.draft.name)
+            self.assertEqual(len(vouchers), 1, "the invoice is in Lexware once, under its number")
+            self.assertEqual(vouchers[0]["id"], self.draft.lexware_voucher_id)
+            self.assertAlmostEqual(vouchers[0]["totalGrossAmount"], self.draft.amount_total)
 
     def _accountant_exports_last_month(self, page, base):
         page.goto(f"{base}/odoo")
@@ -229,22 +239,26 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
         # The wizard's answer opens the export run.
         page.wait_for_url("**/lexware.export.run/**")
         self._wait_for_text(page, ".o_statusbar_status .o_arrow_button_current", "Running")
+        self._wait_for_text(page, ".o_notification", "queued for Lexware")
+        page.locator(".o-mail-Message").first.wait_for()
+        page.wait_for_timeout(500)  # the notification's fade-in, for a sharp screenshot
         self._screenshot(page, "08_export_run_running")
 
         self.assertEqual(self._run_transfers(page), 3)
         self._wait_for_text(page, ".o_statusbar_status .o_arrow_button_current", "Done")
         self._wait_for_text(page, "div[name=progress]", "100")
+        self._wait_for_text(page, ".o-mail-Message", "Export finished: 3 sent, 0 failed")
         self._screenshot(page, "09_export_run_done")
 
-        self.env.invalidate_all()
-        run = self.env["lexware.export.run"].search([], limit=1)
-        self.assertEqual(run.user_id, self.accountant)
-        self.assertEqual(
-            (run.state, run.total_count, run.sent_count, run.failed_count, run.pending_count),
-            ("done", 3, 3, 0, 0),
-        )
-        self.assertEqual(run.progress, 100.0)
-        self.assertEqual(set(self.last_month.mapped("lexware_state")), {"sent"})
+        with self._database():
+            run = self.env["lexware.export.run"].search([], limit=1)
+            self.assertEqual(run.user_id, self.accountant)
+            self.assertEqual(
+                (run.state, run.total_count, run.sent_count, run.failed_count, run.pending_count),
+                ("done", 3, 3, 0, 0),
+            )
+            self.assertEqual(run.progress, 100.0)
+            self.assertEqual(set(self.last_month.mapped("lexware_state")), {"sent"})
         sent_count = page.locator("div[name=sent_count]").inner_text().strip()
         self.assertEqual(sent_count, "3")
 
@@ -253,7 +267,8 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
         page.wait_for_selector("#vouchers")
         self._screenshot(page, "10_lexware_vouchers")
         numbers = page.locator("#vouchers td.number").all_inner_texts()
-        expected = (self.last_month | self.draft).mapped("name")
+        with self._database():
+            expected = (self.last_month | self.draft).mapped("name")
         self.assertCountEqual(numbers, expected)
         self.assertEqual(
             set(page.locator("#vouchers tbody tr td:first-child").all_inner_texts()),
