@@ -1,11 +1,16 @@
-from . import test_install
-from . import test_connect
-from . import test_export
-from . import test_transfer_engine
-from . import test_transfer_failures
-from . import test_mapping_invoices
-from . import test_secrets
-from . import test_connect_browser
-from . import test_transfer_workers
-from . import test_hostile_input
-from . import test_story_browser
+from . import (
+    test_connect,
+    test_connect_browser,
+    test_connect_history,
+    test_export,
+    test_hostile_input,
+    test_i18n,
+    test_install,
+    test_mapping_invoices,
+    test_secrets,
+    test_story_browser,
+    test_transfer_engine,
+    test_transfer_failures,
+    test_transfer_recovery,
+    test_transfer_workers,
+)
