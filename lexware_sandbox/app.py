@@ -31,6 +31,9 @@ class Call:
     counters: object
 
 
+VOUCHER_PERMALINK = "/permalink/vouchers/view/"
+
+
 def profile(call):
     org = call.organization
     return {
@@ -137,6 +140,8 @@ class SandboxApp:
             return Response(web.voucher_page(self.voucher_rows()), content_type="text/html")
         if path.startswith("/files/") and request.method == "GET":
             return self.serve_file(path.removeprefix("/files/"))
+        if path.startswith(VOUCHER_PERMALINK) and request.method == "GET":
+            return self.serve_voucher(path.removeprefix(VOUCHER_PERMALINK))
         return Response(web.error_page("Nicht gefunden"), 404, content_type="text/html")
 
     def oauth_endpoint(self, request):
@@ -216,6 +221,13 @@ class SandboxApp:
         organizations = {org["id"]: org["companyName"] for org in self.store.organizations()}
         rows = [_voucher_row(self.store, doc, organizations) for doc in self.store.docs("vouchers")]
         return rows[::-1]
+
+    def serve_voucher(self, voucher_id):
+        """The web app's link to one voucher, as connectors put it on their invoices."""
+        rows = [row for row in self.voucher_rows() if row["id"] == voucher_id]
+        if not rows:
+            return Response(web.error_page("Beleg nicht gefunden"), 404, content_type="text/html")
+        return Response(web.voucher_page(rows), content_type="text/html")
 
     def serve_file(self, file_id):
         found = self.store.file(file_id)

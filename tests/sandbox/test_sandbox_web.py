@@ -32,3 +32,13 @@ def test_page_escapes_what_clients_sent(api):
     html = api.get("/").text
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_permalink_shows_the_one_voucher_it_names(api):
+    first = api.post("/v1/vouchers", json=voucher(voucherNumber="RE-10")).json()["id"]
+    api.post("/v1/vouchers", json=voucher(voucherNumber="RE-11"))
+    page = api.get(f"/permalink/vouchers/view/{first}")
+    assert page.status_code == 200
+    assert "RE-10" in page.text
+    assert "RE-11" not in page.text
+    assert api.get("/permalink/vouchers/view/unknown").status_code == 404
