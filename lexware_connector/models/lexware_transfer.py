@@ -145,8 +145,20 @@ class LexwareTransfer(models.Model):
         new_moves = moves - existing.move_id
         created = self.sudo().create([{"move_id": move.id} for move in new_moves])
         if created or again:
-            self._lexware_trigger()
+            self._lexware_trigger_once()
         return created | again
+
+    @api.model
+    def _lexware_trigger_once(self):
+        """Wake the cron once this transaction's rows are committed.
+
+        Posting invoices one by one in a transaction would add a trigger row each; one
+        wake-up per transaction is enough, and it keeps posting cheap.
+        """
+        queued = self.env.cr.precommit.data
+        if not queued.get("lexware_cron_triggered"):
+            queued["lexware_cron_triggered"] = True
+            self._lexware_trigger()
 
     @api.model
     def _lexware_trigger(self, at=None):
