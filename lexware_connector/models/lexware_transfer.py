@@ -111,7 +111,12 @@ class LexwareTransfer(models.Model):
     )
     attempts = fields.Integer(default=0, readonly=True)
     next_attempt_at = fields.Datetime(string="Next Attempt", index=True)
-    claimed_at = fields.Datetime(string="Attempt Started", readonly=True)
+    claimed_at = fields.Datetime(
+        string="Last Request Sent",
+        readonly=True,
+        help="When this row's last POST left for Lexware; a dead worker's row is looked up "
+        "in Lexware once that is long enough ago.",
+    )
     last_error = fields.Text(readonly=True)
     voucher_id = fields.Char(string="Lexware Voucher ID", readonly=True, copy=False)
     file_uploaded = fields.Boolean(string="PDF Uploaded", readonly=True)
