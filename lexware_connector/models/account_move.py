@@ -368,6 +368,7 @@ class AccountMove(models.Model):
         notes = []
         if self.currency_id != self.company_id.currency_id:
             rate = abs(self.amount_total) / abs(self.amount_total_signed or 1)
+            rate_text = ("%.6f" % rate).rstrip("0").rstrip(".")
             notes.append(
                 self.env._(
                     "Invoice in %(currency)s %(amount)s, booked in EUR at the rate of %(rate)s",
@@ -375,7 +376,7 @@ class AccountMove(models.Model):
                     amount=format_amount(self.env, self.amount_total, self.currency_id).replace(
                         "\xa0", " "
                     ),
-                    rate=f"{rate:.6f}".rstrip("0").rstrip("."),
+                    rate=rate_text,
                 )
             )
         ref = " ".join((self.ref or "").split())
@@ -398,11 +399,12 @@ class AccountMove(models.Model):
             attachment = self.sudo().message_main_attachment_id
         content = attachment.raw if attachment else self._lexware_render_pdf()
         if len(content) > MAX_FILE_SIZE:
+            size = f"{len(content):,}"
             raise LexwareTransferFailure(
                 self.env._(
                     "The invoice PDF has %(size)s bytes; Lexware accepts at most 5 MB "
                     "(5,242,880 bytes).",
-                    size=f"{len(content):,}",
+                    size=size,
                 )
             )
         return filename, content
