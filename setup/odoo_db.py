@@ -98,6 +98,19 @@ def check_german_company(odoo, db_name):
             sys.exit(f"{db_name}: expected a German company (DE, EUR, {GERMAN_CHART}), got {facts}")
 
 
+def ensure_database(db_name, base=None):
+    """(config path, db name) of a kept database under /tmp, made once: for benchmarks."""
+    base = Path(base or Path("/tmp") / db_name)
+    config = base / "odoo.conf"
+    if not config.exists():
+        write_config(config, db_name, base / "data")
+    odoo = load_config(config)
+    if db_name not in odoo.service.db.list_dbs(force=True):
+        print(f"creating database {db_name} ...", flush=True)
+        subprocess.run([sys.executable, __file__, "create", str(config), db_name], check=True)
+    return config, db_name
+
+
 def drop_database(config_path, db_name):
     odoo = load_config(config_path)
     if db_name in odoo.service.db.list_dbs(force=True):

@@ -23,7 +23,6 @@ The invoices of 2 and 3 stay in the database (their transfers are sent).
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,23 +37,10 @@ BENCH_DB = "lx_bench_transfer"
 
 
 def make_database():
-    base = Path("/tmp") / BENCH_DB
-    config = base / "odoo.conf"
-    base.mkdir(parents=True, exist_ok=True)
-    script = str(ROOT / "setup" / "odoo_db.py")
-    if not config.exists():
-        subprocess.run(
-            [sys.executable, script, "config", str(config), "--db", BENCH_DB]
-            + ["--data-dir", str(base / "data")],
-            check=True,
-        )
-    import odoo
+    sys.path.insert(0, str(ROOT / "setup"))
+    import odoo_db
 
-    odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
-    if BENCH_DB not in odoo.service.db.list_dbs(force=True):
-        print(f"creating database {BENCH_DB} ...", flush=True)
-        subprocess.run([sys.executable, script, "create", str(config), BENCH_DB], check=True)
-    return config, BENCH_DB
+    return odoo_db.ensure_database(BENCH_DB)
 
 
 def draft_invoices(env, partner, tax, count, start=0):
