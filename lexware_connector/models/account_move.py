@@ -13,7 +13,7 @@ from odoo.tools import float_round, format_amount, plaintext2html
 
 from ..lexware.categories import SPECIAL_KINDS
 from ..lexware.voucher import REMARK_LIMIT, InvoiceData, VoucherLine
-from .lexware_transfer import MAX_FILE_SIZE, LexwareTransferFailure
+from .lexware_transfer import MAX_FILE_SIZE, TRANSFER_STATES, LexwareTransferFailure
 
 _logger = logging.getLogger(__name__)
 
@@ -28,12 +28,7 @@ class AccountMove(models.Model):
         "lexware.transfer", "move_id", string="Lexware Transfers", readonly=True
     )
     lexware_state = fields.Selection(
-        [
-            ("pending", "Pending"),
-            ("sending", "Sending"),
-            ("sent", "Sent"),
-            ("failed", "Failed"),
-        ],
+        TRANSFER_STATES,
         string="Lexware",
         compute="_compute_lexware_state",
         store=True,

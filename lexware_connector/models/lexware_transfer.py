@@ -45,6 +45,12 @@ RETRY_DELAYS = (
     timedelta(minutes=30),
     timedelta(hours=12),
 )
+TRANSFER_STATES = [
+    ("pending", "Pending"),
+    ("sending", "Sending"),
+    ("sent", "Sent"),
+    ("failed", "Failed"),
+]
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # A dead worker's last POST has landed at Lexware (or never will) after this pause.
 SETTLE_SENDING = timedelta(minutes=2)
@@ -99,12 +105,7 @@ class LexwareTransfer(models.Model):
     partner_id = fields.Many2one(related="move_id.partner_id", string="Customer")
     move_type = fields.Selection(related="move_id.move_type", string="Type")
     state = fields.Selection(
-        [
-            ("pending", "Pending"),
-            ("sending", "Sending"),
-            ("sent", "Sent"),
-            ("failed", "Failed"),
-        ],
+        TRANSFER_STATES,
         default="pending",
         required=True,
         index=True,
