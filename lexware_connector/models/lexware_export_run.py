@@ -36,44 +36,6 @@ class LexwareTransfer(models.Model):
                 runs._lexware_check_settled()
         return result
 
-    @api.model
-    def _lexware_mark_found_in_lexware(self, found):
-        """Invoices Lexware already holds under their number: their rows become `sent`
-        with the voucher found, and nothing is posted for them.
-
-        `found` is a list of (move id, transfer id or None, voucher id). The invoices get a
-        chatter note, logged in one batch.
-        """
-        now = fields.Datetime.now()
-        rows = self.sudo()
-        rows.create(
-            [
-                {"move_id": move_id, "state": "sent", "voucher_id": voucher_id, "sent_at": now}
-                for move_id, transfer_id, voucher_id in found
-                if not transfer_id
-            ]
-        )
-        for _move_id, transfer_id, voucher_id in found:
-            if transfer_id:
-                rows.browse(transfer_id).write(
-                    {
-                        "state": "sent",
-                        "voucher_id": voucher_id,
-                        "sent_at": now,
-                        "last_error": False,
-                        "next_attempt_at": False,
-                        "outcome_unknown": False,
-                    }
-                )
-        moves = self.env["account.move"].sudo().browse([move_id for move_id, _t, _v in found])
-        note = self.env._("Found in Lexware Office under this number; not sent again.")
-        moves._message_log_batch(
-            bodies={
-                move_id: Markup("%s <code>%s</code>") % (note, voucher_id)
-                for move_id, _transfer_id, voucher_id in found
-            }
-        )
-
 
 class LexwareExportRun(models.Model):
     _name = "lexware.export.run"
