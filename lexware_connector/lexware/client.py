@@ -19,6 +19,10 @@ from urllib3.exceptions import ConnectTimeoutError, InvalidHeader
 from urllib3.util.retry import Retry
 
 from .errors import (
+    NETWORK,
+    RATE_LIMITED,
+    SERVER_TROUBLE,
+    TIMEOUT,
     LexwareAuthError,
     LexwareOutcomeUnknownError,
     LexwarePermanentError,
@@ -59,11 +63,12 @@ class ApiKeyAuth:
 
 
 class _TryAgain(Exception):
-    """One attempt failed in a way that is safe to repeat."""
+    """One attempt failed in a way that is safe to repeat; `kind` as in `errors`."""
 
-    def __init__(self, reason, *, status=None, retry_after=None):
+    def __init__(self, reason, *, kind, status=None, retry_after=None):
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind
         self.status = status
         self.retry_after = retry_after
 
@@ -216,6 +221,7 @@ class LexwareClient:
                 f"Lexware {method} {path}: {again.reason}, gave up after {attempt} attempts",
                 status=again.status,
                 retry_after=again.retry_after,
+                kind=again.kind,
             )
         _logger.info(
             "Lexware %s %s: %s; attempt %d/%d, retrying in %.2f s",
@@ -254,14 +260,20 @@ class LexwareClient:
         if status == 401:
             raise _Unauthorized(authorization)
         if status == 429:
-            raise _TryAgain("rate limited (429)", status=429, retry_after=_retry_after(response))
+            raise _TryAgain(
+                "rate limited (429)",
+                kind=RATE_LIMITED,
+                status=429,
+                retry_after=_retry_after(response),
+            )
         if status >= 500 and method == "POST":
             raise LexwareOutcomeUnknownError(
                 f"Lexware {method} {path} answered {status}; it may have been carried out",
                 status=status,
+                kind=SERVER_TROUBLE,
             )
         if status in _SERVER_TROUBLE:
-            raise _TryAgain(f"server trouble ({status})", status=status)
+            raise _TryAgain(f"server trouble ({status})", kind=SERVER_TROUBLE, status=status)
         raise LexwarePermanentError(status, parse_issues(_json_or_none(response)))
 
 
@@ -274,10 +286,14 @@ def _new_session():
 def _network_failure(method, path, exc):
     """Sort a network failure: safe to repeat, or (for a POST that left) of unknown outcome."""
     name = type(exc).__name__
+    # A connect timeout never reached Lexware: to the user it is "not reachable".
+    timed_out = isinstance(exc, requests.Timeout) and not isinstance(exc, requests.ConnectTimeout)
+    kind = TIMEOUT if timed_out else NETWORK
     if _never_sent(exc) or method != "POST":
-        return _TryAgain(f"network failure ({name})")
+        return _TryAgain(f"network failure ({name})", kind=kind)
     return LexwareOutcomeUnknownError(
-        f"Lexware {method} {path} failed after sending ({name}); it may have been carried out"
+        f"Lexware {method} {path} failed after sending ({name}); it may have been carried out",
+        kind=kind,
     )
 
 

@@ -14,12 +14,22 @@ from email.utils import getaddresses
 TEXT_LIMIT = 255
 
 
-class ContactError(ValueError):
-    """A customer Lexware could not take as a contact; `reason` says why, in English."""
+# ContactError codes, with the English reason.
+REASONS = {
+    "company_without_name": "The customer is a company without a name.",
+    "no_name": "The customer has no name.",
+}
 
-    def __init__(self, reason):
-        super().__init__(reason)
-        self.reason = reason
+
+class ContactError(ValueError):
+    """A customer Lexware could not take as a contact: `code` (a key of REASONS) and
+    `params` say why, `reason` in English."""
+
+    def __init__(self, code, **params):
+        self.code = code
+        self.params = {name: str(value) for name, value in params.items()}
+        self.reason = REASONS[code].format(**self.params)
+        super().__init__(self.reason)
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ def build_contact(contact: ContactData) -> dict:
 def _company(contact):
     name = _text(contact.name)
     if not name:
-        raise ContactError("The customer is a company without a name.")
+        raise ContactError("company_without_name")
     company = {"name": name}
     vat_id = re.sub(r"[\s.\-]", "", contact.vat_id or "").upper()
     if vat_id:
@@ -76,7 +86,7 @@ def _person(contact):
         # a first name on its own would only repeat part of it.
         last_name = _text(contact.name) or _text(contact.first_name)
         if not last_name:
-            raise ContactError("The customer has no name.")
+            raise ContactError("no_name")
         return {"lastName": last_name}
     person = {"lastName": last_name}
     first_name = _text(contact.first_name)

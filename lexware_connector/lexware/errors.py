@@ -6,6 +6,14 @@ No error keeps the response or the request, because those carry the Authorizatio
 
 from typing import NamedTuple
 
+# What went wrong, for callers that tell the user in their own words (`LexwareError.kind`).
+RATE_LIMITED = "rate_limited"  # 429: too many requests
+SERVER_TROUBLE = "server_trouble"  # 5xx
+TIMEOUT = "timeout"  # no answer in time
+NETWORK = "network"  # no connection, or it broke
+REFUSED = "refused"  # 4xx: Lexware said no
+UNEXPECTED = "unexpected"  # an answer that makes no sense
+
 
 class Issue(NamedTuple):
     """One complaint of Lexware's: the field it is about (may be empty) and the reason."""
@@ -18,11 +26,29 @@ class Issue(NamedTuple):
 
 
 class LexwareError(Exception):
-    """Anything Lexware or the way to it answered that is not a success."""
+    """Anything Lexware or the way to it answered that is not a success.
 
-    def __init__(self, message, *, status=None):
+    `str()` is an English sentence for logs. `kind` (one of the constants above) and
+    `status` (the HTTP status, None when no answer came) let a caller say it in words of
+    its own; `kind` follows from the status when not given.
+    """
+
+    def __init__(self, message, *, status=None, kind=None):
         super().__init__(message)
         self.status = status
+        self.kind = kind or _kind_of_status(status)
+
+
+def _kind_of_status(status):
+    if status is None:
+        return NETWORK
+    if status == 429:
+        return RATE_LIMITED
+    if status >= 500:
+        return SERVER_TROUBLE
+    if status >= 400:
+        return REFUSED
+    return UNEXPECTED
 
 
 class LexwareAuthError(LexwareError):
@@ -43,8 +69,8 @@ class LexwarePermanentError(LexwareError):
 class LexwareRetryableError(LexwareError):
     """Not carried out, or a safe call that kept failing: try again later."""
 
-    def __init__(self, message, *, status=None, retry_after=None):
-        super().__init__(message, status=status)
+    def __init__(self, message, *, status=None, retry_after=None, kind=None):
+        super().__init__(message, status=status, kind=kind)
         self.retry_after = retry_after
 
 

@@ -22,7 +22,8 @@ The rule that settles this keeps what the customer was charged:
 So the voucher's total gross equals the invoice total to the cent, and only the split
 between net and tax may move, by the residue Odoo's per-line rounding left.
 
-Input Lexware cannot take raises `VoucherError` with a reason in words.
+Input Lexware cannot take raises `VoucherError`: a `code` and its `params` for the caller
+to say in the user's language, and an English `reason` for logs.
 """
 
 from collections import defaultdict
@@ -37,12 +38,38 @@ ALLOWED_RATES = (0, 5, 7, 16, 19)
 REMARK_LIMIT = 255
 
 
-class VoucherError(ValueError):
-    """An invoice Lexware would refuse; `reason` says why, in one English sentence."""
+# VoucherError codes, with the English reason; the params are formatted text (amounts as
+# "12.50", rates as "16.5"), ready to be put into a sentence of any language.
+REASONS = {
+    "no_lines": "The invoice has no lines to book.",
+    "total_not_positive": (
+        "Lexware accepts only invoices with a positive total; this one totals {total} EUR."
+    ),
+    "no_category": "A line has no Lexware posting category.",
+    "negative_group": (
+        "Lexware accepts no negative amounts; the {rate} % group is negative after discounts "
+        "({gross} EUR)."
+    ),
+    "tax_rate": "Lexware accepts tax rates 0, 5, 7, 16 and 19 %; this invoice uses {rate} %.",
+    "tax_at_zero_rate": "The 0 % group carries {tax} EUR tax; Lexware books no tax at 0 %.",
+    "lines_zero": "The invoice totals {total} EUR but its lines add up to 0.00 EUR.",
+    "total_mismatch": (
+        "The invoice totals {total} EUR but its lines add up to {lines_total} EUR; the "
+        "difference is more than rounding."
+    ),
+    "residue_not_positive": "The rounding residue of {residue} EUR leaves no positive item.",
+}
 
-    def __init__(self, reason):
-        super().__init__(reason)
-        self.reason = reason
+
+class VoucherError(ValueError):
+    """An invoice Lexware would refuse: `code` (a key of REASONS) and `params` say why,
+    `reason` in one English sentence."""
+
+    def __init__(self, code, **params):
+        self.code = code
+        self.params = {name: str(value) for name, value in params.items()}
+        self.reason = REASONS[code].format(**self.params)
+        super().__init__(self.reason)
 
 
 @dataclass(frozen=True)
@@ -109,12 +136,10 @@ def build_voucher(invoice: InvoiceData) -> dict:
 def _voucher_items(invoice, tax_type):
     """The settled items: one per rate and category, summing to the invoice total."""
     if not invoice.lines:
-        raise VoucherError("The invoice has no lines to book.")
+        raise VoucherError("no_lines")
     total = _cents(invoice.total_gross)
     if total <= 0:
-        raise VoucherError(
-            f"Lexware accepts only invoices with a positive total; this one totals {total} EUR."
-        )
+        raise VoucherError("total_not_positive", total=total)
     items = [_settle(item, tax_type) for item in _groups(invoice.lines)]
     items = [item for item in items if item.net or item.tax]
     return _spread_residue(items, total, tax_type)
@@ -125,7 +150,7 @@ def _groups(lines):
     sums = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for line in lines:
         if not line.category_id:
-            raise VoucherError("A line has no Lexware posting category.")
+            raise VoucherError("no_category")
         key = (_rate(line.rate_percent), line.category_id)
         # Summed unrounded: with Odoo's "round globally" a line's tax has more than two
         # decimals, and only the group's sum is rounded, as Odoo does.
@@ -137,29 +162,21 @@ def _groups(lines):
     ]
     for group in groups:
         if group.gross < 0:
-            raise VoucherError(
-                f"Lexware accepts no negative amounts; the {group.rate} % group is negative "
-                f"after discounts ({group.gross} EUR)."
-            )
+            raise VoucherError("negative_group", rate=group.rate, gross=group.gross)
     return groups
 
 
 def _rate(rate_percent):
     rate = Decimal(rate_percent)
     if rate != rate.to_integral_value() or int(rate) not in ALLOWED_RATES:
-        raise VoucherError(
-            "Lexware accepts tax rates 0, 5, 7, 16 and 19 %; "
-            f"this invoice uses {rate.normalize():f} %."
-        )
+        raise VoucherError("tax_rate", rate=f"{rate.normalize():f}")
     return int(rate)
 
 
 def _settle(item, tax_type):
     """The item with a tax Lexware accepts, its gross unchanged."""
     if item.rate == 0 and item.tax:
-        raise VoucherError(
-            f"The 0 % group carries {item.tax} EUR tax; Lexware books no tax at 0 %."
-        )
+        raise VoucherError("tax_at_zero_rate", tax=item.tax)
     if _consistent(item, tax_type):
         return item
     tax = _round(item.gross * item.rate / (100 + item.rate))
@@ -183,21 +200,18 @@ def _expected_tax(item, tax_type):
 def _spread_residue(items, total, tax_type):
     """The items with the invoice total's rounding residue on the largest one."""
     if not items:
-        raise VoucherError(f"The invoice totals {total} EUR but its lines add up to 0.00 EUR.")
+        raise VoucherError("lines_zero", total=total)
     residue = total - sum(item.gross for item in items)
     if not residue:
         return items
     # Odoo rounds each group on its own, so its total may differ by a cent per group.
     if abs(residue) > CENT * max(2, len(items)):
-        raise VoucherError(
-            f"The invoice totals {total} EUR but its lines add up to {total - residue} EUR; "
-            "the difference is more than rounding."
-        )
+        raise VoucherError("total_mismatch", total=total, lines_total=total - residue)
     largest = max(range(len(items)), key=lambda n: items[n].gross)
     item = items[largest]
     moved = _settle(replace(item, net=item.net + residue), tax_type)
     if moved.gross <= 0:
-        raise VoucherError(f"The rounding residue of {residue} EUR leaves no positive item.")
+        raise VoucherError("residue_not_positive", residue=residue)
     return [*items[:largest], moved, *items[largest + 1 :]]
 
 

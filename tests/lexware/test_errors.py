@@ -1,6 +1,13 @@
 """Lexware's two error body shapes become readable issues."""
 
-from lexware import Issue, LexwarePermanentError
+from lexware import (
+    Issue,
+    LexwareError,
+    LexwareOutcomeUnknownError,
+    LexwarePermanentError,
+    LexwareRetryableError,
+    errors,
+)
 from lexware.errors import parse_issues
 
 
@@ -55,3 +62,14 @@ def test_permanent_error_reads_well():
     )
     assert error.status == 406
     assert str(LexwarePermanentError(404)) == "Lexware refused the request (404)"
+
+
+def test_the_kind_follows_the_status_unless_given():
+    """Callers word the error for the user from `kind` and `status`, not from its text."""
+    assert LexwareRetryableError("x", status=429).kind == errors.RATE_LIMITED
+    assert LexwareRetryableError("x", status=503).kind == errors.SERVER_TROUBLE
+    assert LexwareOutcomeUnknownError("x", status=504).kind == errors.SERVER_TROUBLE
+    assert LexwareRetryableError("x").kind == errors.NETWORK
+    assert LexwareRetryableError("x", kind=errors.TIMEOUT).kind == errors.TIMEOUT
+    assert LexwarePermanentError(406).kind == errors.REFUSED
+    assert LexwareError("x", status=200).kind == errors.UNEXPECTED

@@ -10,6 +10,7 @@ from lexware import (
     LexwareOutcomeUnknownError,
     LexwarePermanentError,
     LexwareRetryableError,
+    errors,
 )
 
 
@@ -52,8 +53,9 @@ def test_outcome_unknown_then_lookup_finds_the_voucher(client, fast_sandbox):
 def test_read_timeout_after_create_is_unknown(fast_sandbox):
     fast_sandbox.configure(latency_ms=1000)
     client = LexwareClient(fast_sandbox.url, ApiKeyAuth(API_KEY), rate=1000.0, timeouts=(5, 0.3))
-    with pytest.raises(LexwareOutcomeUnknownError):
+    with pytest.raises(LexwareOutcomeUnknownError) as caught:
         client.create_voucher(voucher_payload("SLOW-1"))
+    assert (caught.value.kind, caught.value.status) == (errors.TIMEOUT, None)
     assert fast_sandbox.counters()["requests"] == 1
 
 
@@ -62,8 +64,9 @@ def test_read_timeouts_on_get_are_repeated_then_given_up(fast_sandbox):
     client = LexwareClient(
         fast_sandbox.url, ApiKeyAuth(API_KEY), rate=1000.0, timeouts=(5, 0.2), max_attempts=3
     )
-    with pytest.raises(LexwareRetryableError):
+    with pytest.raises(LexwareRetryableError) as caught:
         client.get_profile()
+    assert caught.value.kind == errors.TIMEOUT
     assert fast_sandbox.counters()["requests"] == 3
 
 

@@ -18,6 +18,7 @@ from lexware import (
     LexwareOutcomeUnknownError,
     LexwarePermanentError,
     LexwareRetryableError,
+    errors,
 )
 
 
@@ -52,6 +53,7 @@ def test_attempts_are_bounded(scripted):
     with pytest.raises(LexwareRetryableError) as caught:
         make_client(scripted.url, max_attempts=3).get_profile()
     assert caught.value.status == 503
+    assert caught.value.kind == errors.SERVER_TROUBLE
     assert len(scripted.seen) == 3
 
 
@@ -62,6 +64,7 @@ def test_total_wait_is_bounded(scripted):
         make_client(scripted.url, max_wait=5.0).get_profile()
     assert time.monotonic() - started < 2.0
     assert caught.value.retry_after == 30.0
+    assert (caught.value.kind, caught.value.status) == (errors.RATE_LIMITED, 429)
     assert len(scripted.seen) == 1
 
 
@@ -84,21 +87,27 @@ def test_post_after_server_trouble_has_an_unknown_outcome(scripted, status):
     with pytest.raises(LexwareOutcomeUnknownError) as caught:
         make_client(scripted.url).create_voucher({"voucherNumber": "R1"})
     assert caught.value.status == status
+    assert caught.value.kind == errors.SERVER_TROUBLE
     assert len(scripted.seen) == 1
 
 
 def test_post_after_a_dropped_connection_has_an_unknown_outcome(scripted):
     scripted.script = [("drop",)]
-    with pytest.raises(LexwareOutcomeUnknownError):
+    with pytest.raises(LexwareOutcomeUnknownError) as caught:
         make_client(scripted.url).create_voucher({"voucherNumber": "R1"})
+    assert (caught.value.kind, caught.value.status) == (errors.NETWORK, None)
     assert len(scripted.seen) == 1
 
 
 def test_post_to_a_closed_port_is_repeated_then_given_up(caplog):
     client = make_client(f"http://127.0.0.1:{free_port()}", max_attempts=3)
     # The constant, not "INFO": Odoo renames level 25 "INFO", and pytest-odoo loads Odoo.
-    with caplog.at_level(logging.INFO, logger="lexware"), pytest.raises(LexwareRetryableError):
+    with (
+        caplog.at_level(logging.INFO, logger="lexware"),
+        pytest.raises(LexwareRetryableError) as caught,
+    ):
         client.create_voucher({"voucherNumber": "R1"})
+    assert (caught.value.kind, caught.value.status) == (errors.NETWORK, None)
     retries = [record for record in caplog.records if "retrying" in record.getMessage()]
     assert len(retries) == 2
 
@@ -117,6 +126,7 @@ def test_client_errors_are_permanent_and_not_repeated(scripted, status):
     with pytest.raises(LexwarePermanentError) as caught:
         make_client(scripted.url).create_voucher({})
     assert caught.value.status == status
+    assert caught.value.kind == errors.REFUSED
     assert caught.value.issues == [("f", "k")]
     assert len(scripted.seen) == 1
 

@@ -7,13 +7,14 @@ totals equal to the item sums, positive amounts, allowed rates.
 
 import json
 import random
+import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 import requests
 
-from lexware.voucher import InvoiceData, VoucherError, VoucherLine, build_voucher
+from lexware.voucher import REASONS, InvoiceData, VoucherError, VoucherLine, build_voucher
 
 API_KEY = "sandbox-api-key"
 GOODS = "8f8664a8-fd86-11e1-a21f-0800200c9a66"
@@ -320,50 +321,80 @@ def test_any_odoo_rounding_gives_an_accepted_voucher_with_the_invoice_total(
 # refusals
 
 
-def refusal(data):
+def refused(data):
+    """The VoucherError: its code and params are what the addon words for the user."""
     with pytest.raises(VoucherError) as caught:
         build_voucher(data)
-    return caught.value.reason
+    return caught.value
+
+
+def refusal(data):
+    return refused(data).reason
 
 
 def test_rate_lexware_does_not_know_is_refused_by_name():
-    reason = refusal(invoice(line("16.5", "100.00", "16.50")))
-    assert reason == "Lexware accepts tax rates 0, 5, 7, 16 and 19 %; this invoice uses 16.5 %."
+    error = refused(invoice(line("16.5", "100.00", "16.50")))
+    assert (error.code, error.params) == ("tax_rate", {"rate": "16.5"})
+    assert error.reason == (
+        "Lexware accepts tax rates 0, 5, 7, 16 and 19 %; this invoice uses 16.5 %."
+    )
+    assert str(error) == error.reason
 
 
 def test_zero_total_is_refused():
-    reason = refusal(invoice(line(19, "0.00", "0.00")))
-    assert reason.startswith("Lexware accepts only invoices with a positive total")
+    error = refused(invoice(line(19, "0.00", "0.00")))
+    assert (error.code, error.params) == ("total_not_positive", {"total": "0.00"})
+    assert error.reason.startswith("Lexware accepts only invoices with a positive total")
 
 
 def test_negative_total_is_refused():
-    reason = refusal(invoice(line(19, "-10.00", "-1.90")))
-    assert "positive total" in reason
-    assert "-11.90 EUR" in reason
+    error = refused(invoice(line(19, "-10.00", "-1.90")))
+    assert (error.code, error.params) == ("total_not_positive", {"total": "-11.90"})
+    assert "positive total" in error.reason
+    assert "-11.90 EUR" in error.reason
 
 
 def test_group_negative_after_discounts_is_refused_naming_its_rate():
-    reason = refusal(
+    error = refused(
         invoice(line(19, "100.00", "19.00"), line(7, "10.00", "0.70"), line(7, "-30.00", "-2.10"))
     )
-    assert "the 7 % group is negative after discounts" in reason
+    assert (error.code, error.params) == ("negative_group", {"rate": "7", "gross": "-21.40"})
+    assert "the 7 % group is negative after discounts" in error.reason
 
 
 def test_invoice_without_lines_is_refused():
-    assert refusal(invoice(total="10.00")) == "The invoice has no lines to book."
+    error = refused(invoice(total="10.00"))
+    assert (error.code, error.params) == ("no_lines", {})
+    assert error.reason == "The invoice has no lines to book."
 
 
 def test_tax_on_a_0_percent_group_is_refused():
-    assert "0 % group carries 1.00 EUR tax" in refusal(invoice(line(0, "10.00", "1.00")))
+    error = refused(invoice(line(0, "10.00", "1.00")))
+    assert (error.code, error.params) == ("tax_at_zero_rate", {"tax": "1.00"})
+    assert "0 % group carries 1.00 EUR tax" in error.reason
 
 
 def test_total_far_from_the_lines_is_refused():
-    reason = refusal(invoice(line(19, "100.00", "19.00"), total="120.00"))
-    assert "more than rounding" in reason
+    error = refused(invoice(line(19, "100.00", "19.00"), total="120.00"))
+    assert (error.code, error.params) == (
+        "total_mismatch",
+        {"total": "120.00", "lines_total": "119.00"},
+    )
+    assert "more than rounding" in error.reason
 
 
 def test_line_without_category_is_refused():
-    assert "posting category" in refusal(invoice(line(19, "100.00", "19.00", "")))
+    error = refused(invoice(line(19, "100.00", "19.00", "")))
+    assert (error.code, error.params) == ("no_category", {})
+    assert "posting category" in error.reason
+
+
+def test_every_code_has_an_english_reason():
+    for code, reason in REASONS.items():
+        names = re.findall(r"{(\w+)}", reason)
+        error = VoucherError(code, **dict.fromkeys(names, "1.00"))
+        assert error.code == code
+        assert "{" not in error.reason
 
 
 # against the sandbox
