@@ -20,8 +20,6 @@ import logging
 import time
 from datetime import timedelta
 
-from markupsafe import Markup
-
 from odoo import api, fields, models, modules, sql_db
 from odoo.exceptions import UserError
 from odoo.tools import config
@@ -129,6 +127,13 @@ class LexwareTransfer(models.Model):
         "looked up in Lexware before it is sent again.",
     )
     sent_at = fields.Datetime(string="Sent", readonly=True)
+    found_in_lexware = fields.Boolean(
+        string="Found in Lexware",
+        readonly=True,
+        help="Lexware already held a voucher under this invoice number when it was "
+        "exported, booked there by hand for example. Odoo did not send it again, "
+        "nor its PDF.",
+    )
 
     _sql_constraints = [
         ("move_unique", "unique(move_id)", "An invoice is queued for Lexware only once."),
@@ -546,16 +551,16 @@ class LexwareTransfer(models.Model):
     @api.model
     def _lexware_mark_found_in_lexware(self, found):
         """Invoices Lexware already holds under their number: their rows become `sent`
-        with the voucher found, and nothing is posted for them.
+        with the voucher found, flagged `found_in_lexware`, and nothing is posted for them.
 
-        `found` is a list of (move id, transfer id or None, voucher id). The invoices get a
-        chatter note, logged in one batch.
+        `found` is a list of (move id, transfer id or None, voucher id). No chatter note:
+        an export of a booked year finds thousands, and the invoice shows the flag.
         """
-        now = fields.Datetime.now()
+        values = {"state": "sent", "found_in_lexware": True, "sent_at": fields.Datetime.now()}
         rows = self.sudo()
         rows.create(
             [
-                {"move_id": move_id, "state": "sent", "voucher_id": voucher_id, "sent_at": now}
+                {**values, "move_id": move_id, "voucher_id": voucher_id}
                 for move_id, transfer_id, voucher_id in found
                 if not transfer_id
             ]
@@ -564,23 +569,13 @@ class LexwareTransfer(models.Model):
             if transfer_id:
                 rows.browse(transfer_id).write(
                     {
-                        "state": "sent",
+                        **values,
                         "voucher_id": voucher_id,
-                        "sent_at": now,
                         "last_error": False,
                         "next_attempt_at": False,
                         "outcome_unknown": False,
                     }
                 )
-        moves = self.env["account.move"].sudo().browse([move_id for move_id, _t, _v in found])
-        note = self.env._("Found in Lexware Office under this number; not sent again.")
-        moves._message_log_batch(
-            bodies={
-                move_id: Markup("%s <code>%s</code>") % (note, voucher_id)
-                for move_id, _transfer_id, voucher_id in found
-            }
-        )
-
 
 def _still_locked(lock_cr):
     """Whether the side connection holding the company's advisory lock is still there."""

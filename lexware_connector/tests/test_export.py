@@ -1,6 +1,7 @@
 """The export wizard: which invoices it queues, what it skips, who may run it."""
 
 from datetime import date
+from unittest.mock import patch
 
 import requests
 
@@ -8,6 +9,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from ..wizard import lexware_export_wizard as export_wizard
 from .common import SANDBOX_API_KEY as API_KEY
 from .common import LexwareSandboxCase
 
@@ -204,6 +206,29 @@ class TestExportLexwareFirst(ExportCase):
         self.assertEqual(len(self.sandbox.vouchers(number=booked_by_hand.name)), 1)
         self.assertEqual(run.transfer_ids.move_id, new | credit_note)
         self.assertEqual((run.skipped_count, run.found_count, run.total_count), (1, 1, 3))
+
+    def test_found_invoices_are_flagged_and_marked_while_the_pages_come_in(self):
+        day = date(2013, 7, 9)
+        invoices = [self._invoice(day) for _i in range(5)]
+        voucher_ids = [self._post_voucher(invoice.name, day) for invoice in invoices[:3]]
+        # Two invoices a batch: the third found one goes in a second batch.
+        with patch.object(export_wizard, "MARK_BATCH", 2):
+            run = self._export(day, day)
+
+        for invoice, voucher_id in zip(invoices[:3], voucher_ids, strict=True):
+            transfer = self._transfer(invoice)
+            self.assertEqual(
+                (transfer.state, transfer.voucher_id, transfer.found_in_lexware),
+                ("sent", voucher_id, True),
+            )
+            self.assertFalse(transfer.file_uploaded)
+        self.assertEqual(run.transfer_ids.move_id.ids, [invoice.id for invoice in invoices[3:]])
+        self.assertFalse(any(run.transfer_ids.mapped("found_in_lexware")))
+        self.assertEqual((run.found_count, run.skipped_count, run.total_count), (3, 3, 5))
+        for invoice in invoices:
+            self.assertEqual(
+                len(self.sandbox.vouchers(number=invoice.name)), invoice in invoices[:3]
+            )
 
     def test_a_failed_invoice_found_in_lexware_is_marked_sent(self):
         day = date(2018, 5, 6)

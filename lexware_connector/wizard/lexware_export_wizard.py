@@ -13,6 +13,8 @@ from ..models.lexware_export_run import MOVE_TYPES
 _logger = logging.getLogger(__name__)
 
 CHUNK = 1000
+# One voucherlist page: the invoices found on it are marked before the next page is asked.
+MARK_BATCH = 250
 EXPORT_LOCK_KEY = 0x4C584558  # "LXEX": one export at a time per company
 VOUCHER_TYPES = {"out_invoice": "salesinvoice", "out_refund": "salescreditnote"}
 LOCALLY_SETTLED = ("sent",)
@@ -218,15 +220,9 @@ class LexwareExportWizard(models.TransientModel):
         queued_before = sum(1 for row in rows if row[5] in LOCALLY_QUEUED)
         candidates = [row for row in rows if row[5] not in ("sent", *LOCALLY_QUEUED)]
         del rows
-        found = self._lexware_existing_vouchers(candidates) if candidates else {}
-        mark_sent, queue = [], []
-        for move_id, move_type, number, _day, transfer_id, _state in candidates:
-            voucher_id = found.get((VOUCHER_TYPES[move_type], number))
-            if voucher_id:
-                mark_sent.append((move_id, transfer_id, voucher_id))
-            else:
-                queue.append(move_id)
-        del candidates, found
+        marked = self._lexware_mark_found(candidates) if candidates else set()
+        queue = [row[0] for row in candidates if row[0] not in marked]
+        del candidates
         run = self.env["lexware.export.run"].create(
             {
                 "company_id": company.id,
@@ -235,12 +231,11 @@ class LexwareExportWizard(models.TransientModel):
                 "date_to": max(dates) if self.move_ids and dates else self.date_to,
                 "move_types": self.move_types,
                 "from_selection": bool(self.move_ids),
-                "skipped_count": sent_before + len(mark_sent),
-                "found_count": len(mark_sent),
+                "skipped_count": sent_before + len(marked),
+                "found_count": len(marked),
                 "queued_elsewhere_count": queued_before,
             }
         )
-        self._lexware_mark_found(mark_sent)
         self._lexware_queue(run, queue)
         run._lexware_check_settled()
         _logger.info(
@@ -249,28 +244,55 @@ class LexwareExportWizard(models.TransientModel):
             run.id,
             company.name,
             len(queue),
-            len(mark_sent),
+            len(marked),
             sent_before,
             queued_before,
             time.monotonic() - started,
         )
         return run._lexware_started_notification(len(queue))
 
-    def _lexware_existing_vouchers(self, candidates):
-        """{(voucher type, number): voucher id} of the sales vouchers Lexware holds in the
-        dates the candidates span (all pages, month by month)."""
+    def _lexware_mark_found(self, candidates):
+        """Ask Lexware which of the candidates it holds under their number (voucherlist,
+        all pages, month by month) and mark those as sent; answer their move ids.
+
+        The marking goes on page by page while the pages come in, so it costs next to no
+        time beside Lexware's rate limit.
+        """
         first = min(row[3] for row in candidates)
         last = max(row[3] for row in candidates)
-        voucher_types = tuple(sorted({VOUCHER_TYPES[row[1]] for row in candidates}))
+        waiting = {
+            (VOUCHER_TYPES[move_type], number): (move_id, transfer_id)
+            for move_id, move_type, number, _day, transfer_id, _state in candidates
+        }
+        voucher_types = tuple(sorted({key[0] for key in waiting}))
+        transfers = self.env["lexware.transfer"].sudo()
+        marked, found = set(), []
+
+        def mark():
+            transfers._lexware_mark_found_in_lexware(found)
+            marked.update(move_id for move_id, _transfer_id, _voucher_id in found)
+            found.clear()
+            self.env.flush_all()
+            self.env.invalidate_all()
+
+        for entry in self._lexware_voucherlist(voucher_types, first, last):
+            day = _voucher_date(entry.get("voucherDate"))
+            if day is None or not first <= day <= last:
+                continue
+            candidate = waiting.pop((entry.get("voucherType"), entry.get("voucherNumber")), None)
+            if candidate:
+                found.append((*candidate, entry.get("id")))
+                if len(found) >= MARK_BATCH:
+                    mark()
+        if found:
+            mark()
+        return marked
+
+    def _lexware_voucherlist(self, voucher_types, first, last):
+        """Lexware's sales vouchers from `first` to `last`; its refusals as UserError."""
         client = self.company_id._lexware_client()
-        found = {}
         try:
-            for entry in client.iter_voucherlist(voucher_types, first, last):
-                day = _voucher_date(entry.get("voucherDate"))
-                if day is None or not first <= day <= last:
-                    continue
-                key = (entry.get("voucherType"), entry.get("voucherNumber"))
-                found.setdefault(key, entry.get("id"))
+            yield from client.iter_voucherlist(voucher_types, first, last)
         except LexwareAuthError as error:
             raise UserError(
                 self.env._(
@@ -287,14 +309,6 @@ class LexwareExportWizard(models.TransientModel):
                     error=str(error),
                 )
             ) from error
-        return found
-
-    def _lexware_mark_found(self, mark_sent):
-        transfers = self.env["lexware.transfer"].sudo()
-        for chunk in _chunks(mark_sent):
-            transfers._lexware_mark_found_in_lexware(chunk)
-            self.env.flush_all()
-            self.env.invalidate_all()
 
     def _lexware_queue(self, run, move_ids):
         """Queue the invoices through the engine's own door, a thousand at a time."""
