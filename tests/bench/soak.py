@@ -23,13 +23,11 @@ figures and exits non-zero when any of them is wrong.
 
 import argparse
 import contextlib
-import json
 import os
 import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +40,10 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-API_KEY = "sandbox-api-key"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox_process import API_KEY, SandboxProcess, free_port, http_json, wait_for  # noqa: E402
+
 ADMIN_LOGIN = ADMIN_PASSWORD = "admin"
 ADVISORY_LOCK_KEY = 0x4C5857  # lexware_transfer.ADVISORY_LOCK_KEY: "LXW", then the company
 BATCH = 10
@@ -59,60 +60,7 @@ CUSTOMERS = (
 )
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def http_json(url, payload=None, timeout=60):
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(
-        url, data=data, headers={"Content-Type": "application/json"} if data else {}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (local)
-        return json.loads(response.read().decode())
-
-
-def wait_for(check, timeout, what, pause=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except (OSError, urllib.error.URLError):
-            pass
-        time.sleep(pause)
-    raise SystemExit(f"soak: gave up waiting for {what}")
-
-
 # -- the two processes ------------------------------------------------------------------------
-
-
-class Sandbox:
-    def __init__(self, workdir, fault_rate, seed):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(workdir / "sandbox.log", "w", encoding="utf-8")  # noqa: SIM115
-        command = [sys.executable, "-m", "lexware_sandbox", "--port", str(self.port)]
-        command += ["--db", str(workdir / "sandbox.sqlite3"), "--fault-rate", str(fault_rate)]
-        command += ["--seed", str(seed), "--api-key", API_KEY]
-        self.process = subprocess.Popen(  # noqa: S603
-            command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT
-        )
-        wait_for(lambda: self.get("/_sandbox/counters") is not None, 30, "the sandbox")
-
-    def get(self, path):
-        return http_json(self.url + path)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.log.close()
 
 
 class OdooServer:
@@ -511,7 +459,7 @@ def main():
         config, db = make_database(workdir)
         own_db = True
     registry = load_registry(config, db)
-    sandbox = Sandbox(workdir, args.fault_rate, args.seed)
+    sandbox = SandboxProcess(workdir, args.fault_rate, args.seed)
     server = OdooServer(config, db, workdir / "odoo.log")
     server.url = f"http://127.0.0.1:{server.port}"
     facts = prepare(registry, sandbox.url, server.url)
