@@ -37,6 +37,7 @@ DEFAULT_TIMEOUTS = (5, 30)  # (connect, read) seconds; Lexware's gateway gives u
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 PAGE_SIZE_MAX = 250
+SEARCH_WINDOW = 10_000  # entries of one search Lexware pages through at most
 SALES_VOUCHER_TYPES = ("salesinvoice", "salescreditnote")
 
 # What a GET or PUT repeats. A POST repeats none of them: issue 4 calls a 503 safe to repeat,
@@ -168,34 +169,49 @@ class LexwareClient:
     ):
         """Every voucher of the period, walked month by month.
 
-        Lexware stops a result window at 10,000 entries; a month stays under it.
+        Lexware answers at most SEARCH_WINDOW entries of one search; a month that holds
+        more is walked in halves.
         """
         if isinstance(voucher_types, str):
             voucher_types = (voucher_types,)
         if isinstance(status, str):
             status = (status,)
+        params = {"voucherType": ",".join(voucher_types), "voucherStatus": ",".join(status)}
         for first, last in _months(_as_date(date_from), _as_date(date_to)):
-            params = {
-                "voucherType": ",".join(voucher_types),
-                "voucherStatus": ",".join(status),
-                "voucherDateFrom": first.isoformat(),
-                "voucherDateTo": last.isoformat(),
-            }
-            yield from self._walk_pages("/v1/voucherlist", params, page_size)
+            yield from self._walk_period(params, first, last, page_size)
 
     def get_payments(self, voucher_id):
         return self._request("GET", f"/v1/payments/{_segment(voucher_id)}")
 
     # -- the machinery --------------------------------------------------------------------
 
-    def _walk_pages(self, path, params, page_size):
+    def _walk_period(self, params, first, last, page_size):
+        params = {**params, "voucherDateFrom": first.isoformat(), "voucherDateTo": last.isoformat()}
+        answer = self._request(
+            "GET", "/v1/voucherlist", params={**params, "page": 0, "size": page_size}
+        )
+        if answer.get("totalElements", 0) > SEARCH_WINDOW and first < last:
+            middle = first + (last - first) // 2
+            yield from self._walk_period(params, first, middle, page_size)
+            yield from self._walk_period(
+                params, middle + datetime.timedelta(days=1), last, page_size
+            )
+            return
+        yield from self._walk_pages("/v1/voucherlist", params, page_size, answer)
+
+    def _walk_pages(self, path, params, page_size, answer=None):
+        """The entries of every page; `answer` is page 0 when already asked."""
         page = 0
         while True:
-            answer = self._request("GET", path, params={**params, "page": page, "size": page_size})
+            if answer is None:
+                answer = self._request(
+                    "GET", path, params={**params, "page": page, "size": page_size}
+                )
             yield from answer.get("content", [])
             if answer.get("last", True) or page + 1 >= answer.get("totalPages", 0):
                 return
             page += 1
+            answer = None
 
     def _request(self, method, path, *, params=None, json=None, files=None):
         attempt, waited, refreshed = 0, 0.0, False

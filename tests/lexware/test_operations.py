@@ -5,6 +5,8 @@ import datetime
 import pytest
 from client_helpers import SERVICES, voucher_payload
 
+import lexware.client
+import lexware_sandbox.search
 from lexware import ApiKeyAuth, LexwareAuthError, LexwareClient, LexwarePermanentError
 from lexware.client import _months
 
@@ -106,6 +108,17 @@ def test_voucherlist_walks_pages_and_months(client):
     assert sorted(v["voucherNumber"] for v in found) == sorted(
         f"P-{n}" for n, date in enumerate(dates) if date >= "2024-01-20"
     )
+
+
+def test_voucherlist_halves_a_month_beyond_lexwares_search_window(client, monkeypatch):
+    # Lexware pages through 10,000 entries of one search at most; here 4, to keep it small.
+    monkeypatch.setattr(lexware_sandbox.search, "MAX_WINDOW", 4)
+    monkeypatch.setattr(lexware.client, "SEARCH_WINDOW", 4)
+    numbers = [f"W-{day}" for day in range(1, 10)]
+    for day, number in enumerate(numbers, start=1):
+        client.create_voucher(voucher_payload(number, date=f"2024-03-{day:02d}"))
+    found = list(client.iter_voucherlist(["salesinvoice"], "2024-03-01", "2024-03-31", page_size=2))
+    assert sorted(v["voucherNumber"] for v in found) == sorted(numbers)
 
 
 def test_contact_create_and_find(client):
