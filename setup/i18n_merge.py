@@ -18,7 +18,12 @@ def merge(template_path, po_path):
         old = polib.POFile()
     translations = {entry.msgid: entry.msgstr for entry in old if entry.msgstr}
     merged = polib.POFile(wrapwidth=0)
+    # The header comment ("Translation of Odoo Server ... * lexware_connector") is kept,
+    # or taken from the template: polib leaves it out of a new file otherwise.
+    merged.header = old.header if old.header.strip() else template.header
     merged.metadata = old.metadata or dict(template.metadata)
+    if template.metadata.get("POT-Creation-Date"):
+        merged.metadata["POT-Creation-Date"] = template.metadata["POT-Creation-Date"]
     for entry in template:
         entry.msgstr = translations.get(entry.msgid, "")
         merged.append(entry)
