@@ -43,7 +43,9 @@ class AccountMove(models.Model):
     lexware_voucher_url = fields.Char(
         string="Voucher in Lexware", compute="_compute_lexware_voucher_url"
     )
-    lexware_can_send = fields.Boolean(compute="_compute_lexware_can_send")
+    lexware_can_send = fields.Boolean(
+        string="Can Go to Lexware", compute="_compute_lexware_can_send"
+    )
 
     @api.depends(
         "lexware_transfer_ids.state",
@@ -124,17 +126,17 @@ class AccountMove(models.Model):
             raise UserError(
                 self.env._(
                     "%(companies)s is not connected to Lexware Office. An administrator can "
-                    "connect it in Settings.",
+                    "connect it in Settings > Integrations > Lexware Office.",
                     companies=", ".join(disconnected.mapped("name")),
                 )
             )
         in_lexware = moves.filtered(lambda move: move.lexware_state in ("sent", "sending"))
         queued = self.env["lexware.transfer"]._lexware_enqueue(moves - in_lexware)
         messages = []
-        if queued:
-            messages.append(
-                self.env._("%(count)s invoice(s) queued for Lexware.", count=len(queued))
-            )
+        if len(queued) == 1:
+            messages.append(self.env._("One invoice queued for Lexware."))
+        elif queued:
+            messages.append(self.env._("%(count)s invoices queued for Lexware.", count=len(queued)))
         if in_lexware:
             messages.append(
                 self.env._(

@@ -23,9 +23,14 @@ from datetime import timedelta
 from odoo import api, fields, models, modules, sql_db
 from odoo.exceptions import UserError
 from odoo.tools import config
+from odoo.tools.translate import LazyTranslate
 
 from ..lexware.contact import ContactError
 from ..lexware.errors import (
+    NETWORK,
+    RATE_LIMITED,
+    SERVER_TROUBLE,
+    TIMEOUT,
     LexwareAuthError,
     LexwareError,
     LexwareOutcomeUnknownError,
@@ -35,6 +40,7 @@ from ..lexware.errors import (
 from ..lexware.voucher import VoucherError, build_voucher
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 # Pause before attempt n+1 after n failed attempts; after the last one the row is failed.
 # Lexware's 5xx pass within minutes: the first pauses are short, then the schedule widens.
@@ -64,21 +70,22 @@ ADVISORY_LOCK_KEY = 0x4C5857
 # A fresh contact may not be usable at once: one more try of the voucher after this pause.
 NEW_CONTACT_PAUSE = 2.0
 
-# Lexware's reasons in words; the field stays in front of them.
+# Lexware's reasons (its i18nKey) in words, translated when shown (`env._(ISSUE_WORDS[key])`);
+# the field stays in front of them.
 ISSUE_WORDS = {
-    "invalid_taxamount": "the tax amount does not match the amount and tax rate",
-    "invalid_total_amount": "the total does not match the sum of the items",
-    "missing_entity": "is missing",
-    "invalid_value": "has a value Lexware does not accept",
-    "collective_customer_not_applicable": (
-        "this posting category needs a real contact, not the collective contact"
+    "invalid_taxamount": _lt("the tax amount does not match the amount and tax rate"),
+    "invalid_total_amount": _lt("the total does not match the sum of the items"),
+    "missing_entity": _lt("is missing"),
+    "invalid_value": _lt("has a value Lexware does not accept"),
+    "collective_customer_not_applicable": _lt(
+        "this posting category needs a contact of its own, not the collective contact"
     ),
-    "max_file_size_exceeded": "the file is larger than 5 MB",
-    "inacceptable_file_extension": "Lexware does not accept this kind of file",
-    "inacceptable_file_type": "the file's content does not match its extension",
-    "not_unique": "already exists",
-    "invalid_uuid": "is not a valid id",
-    "not_allowed": "is not allowed here",
+    "max_file_size_exceeded": _lt("the file is larger than 5 MB"),
+    "inacceptable_file_extension": _lt("Lexware does not accept this kind of file"),
+    "inacceptable_file_type": _lt("the file's content does not match its extension"),
+    "not_unique": _lt("already exists"),
+    "invalid_uuid": _lt("is not a valid id"),
+    "not_allowed": _lt("is not allowed here"),
 }
 
 
@@ -115,16 +122,17 @@ class LexwareTransfer(models.Model):
     claimed_at = fields.Datetime(
         string="Last Request Sent",
         readonly=True,
-        help="When this row's last POST left for Lexware; a dead worker's row is looked up "
-        "in Lexware once that is long enough ago.",
+        help="When Odoo last sent this invoice to Lexware. Should that attempt have been cut "
+        "off, Odoo checks in Lexware whether the invoice arrived before it sends it again.",
     )
-    last_error = fields.Text(readonly=True)
+    last_error = fields.Text(string="Problem", readonly=True)
     voucher_id = fields.Char(string="Lexware Voucher ID", readonly=True, copy=False)
     file_uploaded = fields.Boolean(string="PDF Uploaded", readonly=True)
     outcome_unknown = fields.Boolean(
+        string="Arrival Unconfirmed",
         readonly=True,
-        help="An earlier POST of this voucher may have been carried out: the number is "
-        "looked up in Lexware before it is sent again.",
+        help="Lexware did not confirm an earlier attempt, so the invoice may be booked there "
+        "already. Before sending it again, Odoo looks its invoice number up in Lexware.",
     )
     sent_at = fields.Datetime(string="Sent", readonly=True)
     found_in_lexware = fields.Boolean(
@@ -256,7 +264,7 @@ class LexwareTransfer(models.Model):
                 break
             row._lexware_start_attempt()
             self._lexware_commit()
-            carry_on = row._lexware_attempt(client)
+            carry_on = row.with_context(lang=row._lexware_lang())._lexware_attempt(client)
             self._lexware_commit()
             done += 1
             if not carry_on or done >= budget:
@@ -414,21 +422,35 @@ class LexwareTransfer(models.Model):
         except LexwareOutcomeUnknownError as error:
             if not self.voucher_id:
                 self.outcome_unknown = True
+            _logger.info("Lexware: invoice %s: %s", move.id, error)
             self._lexware_retry_later(
-                self.env._("Lexware did not confirm the voucher (%(error)s).", error=error)
+                self.env._(
+                    "%(problem)s Lexware may have booked the invoice anyway: Odoo looks it up "
+                    "there before sending it again.",
+                    problem=self._lexware_trouble_words(error),
+                )
             )
         except LexwareRetryableError as error:
-            self._lexware_retry_later(str(error), retry_after=error.retry_after)
+            _logger.info("Lexware: invoice %s: %s", move.id, error)
+            self._lexware_retry_later(
+                self._lexware_trouble_words(error), retry_after=error.retry_after
+            )
         except LexwarePermanentError as error:
             self._lexware_fail(self._lexware_issue_words(error))
         except LexwareTransferFailure as failure:
             self._lexware_fail(failure.reason)
         except (VoucherError, ContactError) as error:
-            self._lexware_fail(self.env._("Lexware cannot take this invoice: %s", error.reason))
+            self._lexware_fail(
+                self.env._(
+                    "Lexware cannot take this invoice: %(reason)s",
+                    reason=self._lexware_refusal_words(error),
+                )
+            )
         except UserError as error:
             self._lexware_fail(str(error.args[0] if error.args else error))
         except LexwareError as error:
-            self._lexware_retry_later(str(error))
+            _logger.info("Lexware: invoice %s: %s", move.id, error)
+            self._lexware_retry_later(self._lexware_trouble_words(error))
         except Exception as error:  # pylint: disable=broad-exception-caught
             # A bug or a database hiccup must not stop the rest of the queue.
             _logger.exception("Lexware: transfer of invoice %s failed unexpectedly", move.id)
@@ -437,7 +459,7 @@ class LexwareTransfer(models.Model):
             # to a concurrent update, say): look the voucher and the contact up first.
             self._lexware_forget_nothing(move)
             self._lexware_retry_later(
-                self.env._("Unexpected error: %(error)s", error=type(error).__name__)
+                self.env._("Unexpected error (%(error)s).", error=type(error).__name__)
             )
         return True
 
@@ -497,7 +519,9 @@ class LexwareTransfer(models.Model):
                 client.upload_voucher_file(self.voucher_id, filename, content)
             except LexwareOutcomeUnknownError as error:
                 # The same file twice is recognised by its checksum: repeating is safe.
-                raise LexwareRetryableError(str(error), status=error.status) from None
+                raise LexwareRetryableError(
+                    str(error), status=error.status, kind=error.kind
+                ) from None
         self.write(
             {
                 "state": "sent",
@@ -516,7 +540,10 @@ class LexwareTransfer(models.Model):
         self._lexware_commit()
 
     def _lexware_retry_later(self, reason, retry_after=None):
-        """Back to pending with a growing pause; failed once the schedule is spent."""
+        """Back to pending with a growing pause; failed once the schedule is spent.
+
+        `reason` is a sentence in the reader's language (see `_lexware_lang`).
+        """
         if self.attempts >= MAX_ATTEMPTS:
             self._lexware_fail(
                 self.env._(
@@ -530,7 +557,13 @@ class LexwareTransfer(models.Model):
         if retry_after:
             delay = max(delay, timedelta(seconds=float(retry_after)))
         next_attempt = fields.Datetime.now() + delay
-        self.write({"state": "pending", "next_attempt_at": next_attempt, "last_error": reason})
+        self.write(
+            {
+                "state": "pending",
+                "next_attempt_at": next_attempt,
+                "last_error": self.env._("%(reason)s Odoo tries again later.", reason=reason),
+            }
+        )
         _logger.info("Lexware: invoice %s retries at %s: %s", self.move_id.id, next_attempt, reason)
 
     def _lexware_fail(self, reason):
@@ -544,9 +577,88 @@ class LexwareTransfer(models.Model):
             return self.env._("Lexware refused the voucher (HTTP %(status)s).", status=error.status)
         lines = [self.env._("Lexware refused the voucher (HTTP %(status)s):", status=error.status)]
         for issue in error.issues:
-            words = ISSUE_WORDS.get(issue.reason, issue.reason)
+            words = issue.reason
+            if issue.reason in ISSUE_WORDS:
+                words = self.env._(ISSUE_WORDS[issue.reason])
             lines.append(f"- {issue.field}: {words}" if issue.field else f"- {words}")
         return "\n".join(lines)
+
+    def _lexware_lang(self):
+        """The language this row's words are written in: its reason, the invoice's chatter
+        message and activity. The cron runs without one, so it is the language of who gets
+        the activity (the invoice's salesperson, else an accountant), else the company's."""
+        self.ensure_one()
+        move = self.move_id.sudo()
+        user = move.invoice_user_id or move._lexware_accountant()
+        for lang in (user.lang, move.company_id.partner_id.lang, self.env.lang):
+            if lang and self.env["res.lang"]._get_code(lang):
+                return lang
+        return "en_US"
+
+    @api.model
+    def _lexware_trouble_words(self, error):
+        """Why Lexware could not be asked, or did not answer, in words; the HTTP status
+        stays in them for support."""
+        status = error.status
+        if error.kind == RATE_LIMITED:
+            return self.env._("Lexware Office is busy (HTTP %(status)s).", status=status or 429)
+        if error.kind == SERVER_TROUBLE:
+            return self.env._(
+                "Lexware Office has a server problem (HTTP %(status)s).", status=status
+            )
+        if error.kind == TIMEOUT:
+            return self.env._("Lexware Office did not answer in time.")
+        if error.kind == NETWORK and isinstance(error, LexwareOutcomeUnknownError):
+            return self.env._("The connection to Lexware Office broke off.")
+        if error.kind == NETWORK:
+            return self.env._("Lexware Office could not be reached (no network connection).")
+        if status:
+            return self.env._(
+                "Lexware Office gave an unexpected answer (HTTP %(status)s).", status=status
+            )
+        return self.env._("Lexware Office gave an unexpected answer.")
+
+    @api.model
+    def _lexware_refusal_words(self, error):
+        """A VoucherError or ContactError in words; its amounts as the package wrote them."""
+        params = error.params
+        words = {
+            "no_lines": lambda: self.env._("The invoice has no lines to book."),
+            "total_not_positive": lambda: self.env._(
+                "Lexware accepts only invoices with a positive total; this one totals "
+                "%(total)s EUR.",
+                **params,
+            ),
+            "no_category": lambda: self.env._("A line has no Lexware posting category."),
+            "negative_group": lambda: self.env._(
+                "Lexware accepts no negative amounts; the lines at %(rate)s %% tax are "
+                "negative after discounts (%(gross)s EUR).",
+                **params,
+            ),
+            "tax_rate": lambda: self.env._(
+                "Lexware accepts tax rates 0, 5, 7, 16 and 19 %%; this invoice uses %(rate)s %%.",
+                **params,
+            ),
+            "tax_at_zero_rate": lambda: self.env._(
+                "The lines at 0 %% carry %(tax)s EUR tax; Lexware books no tax at 0 %%.",
+                **params,
+            ),
+            "lines_zero": lambda: self.env._(
+                "The invoice totals %(total)s EUR but its lines add up to 0.00 EUR.", **params
+            ),
+            "total_mismatch": lambda: self.env._(
+                "The invoice totals %(total)s EUR but its lines add up to %(lines_total)s EUR; "
+                "the difference is more than rounding.",
+                **params,
+            ),
+            "residue_not_positive": lambda: self.env._(
+                "The rounding difference of %(residue)s EUR leaves no positive amount.",
+                **params,
+            ),
+            "company_without_name": lambda: self.env._("The customer is a company without a name."),
+            "no_name": lambda: self.env._("The customer has no name."),
+        }
+        return words[error.code]() if error.code in words else error.reason
 
     @api.model
     def _lexware_mark_found_in_lexware(self, found):
@@ -576,6 +688,7 @@ class LexwareTransfer(models.Model):
                         "outcome_unknown": False,
                     }
                 )
+
 
 def _still_locked(lock_cr):
     """Whether the side connection holding the company's advisory lock is still there."""

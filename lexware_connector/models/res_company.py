@@ -26,7 +26,7 @@ from ..lexware import (
     OAuthTokenSource,
     make_pkce_pair,
 )
-from ..lexware.categories import DOCUMENTED_IDS, resolve_categories
+from ..lexware.categories import CATEGORY_NAMES, DOCUMENTED_IDS, resolve_categories
 
 _logger = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ class ResCompany(models.Model):
             raise UserError(
                 self.env._(
                     "Paste the API key you created in Lexware Office "
-                    "(Extras > Public API) before you connect."
+                    "(Erweiterungen > Public API) before you connect."
                 )
             )
         client = self._lexware_new_client(ApiKeyAuth(api_key))
@@ -416,7 +416,7 @@ class ResCompany(models.Model):
             raise UserError(
                 self.env._(
                     "%(company)s is not connected to Lexware Office. An administrator can "
-                    "connect it in Settings > General Settings > Integrations.",
+                    "connect it in Settings > Integrations > Lexware Office.",
                     company=self.name,
                 )
             )
@@ -427,7 +427,7 @@ class ResCompany(models.Model):
             raise UserError(
                 self.env._(
                     "%(company)s has no Lexware Office authorization. An administrator can "
-                    "connect it again in Settings > General Settings > Integrations.",
+                    "connect it again in Settings > Integrations > Lexware Office.",
                     company=self.name,
                 )
             )
@@ -555,8 +555,8 @@ class ResCompany(models.Model):
             "Lexware Office no longer accepts the connection of %(company)s to the "
             "organisation %(organisation)s: the authorization was revoked, has expired "
             "(Lexware grants it for two years) or the API key was deleted. Invoices waiting "
-            "for the transfer stay queued. To reconnect, open Settings > General Settings > "
-            "Integrations > Lexware Office and click Connect.",
+            "for the transfer stay queued. To reconnect, open Settings > Integrations > "
+            "Lexware Office and click Connect.",
             company=self.name,
             organisation=self.lexware_organization_name or "?",
         )
@@ -614,10 +614,10 @@ class ResCompany(models.Model):
             raise UserError(
                 self.env._(
                     "The Lexware Office organisation of %(company)s offers no posting "
-                    "category for %(kind)s. Check the categories in Lexware Office, then "
+                    "category “%(category)s”. Check the categories in Lexware Office, then "
                     "connect again to reload them.",
                     company=self.name,
-                    kind=lookup,
+                    category=CATEGORY_NAMES.get(lookup, lookup),
                 )
             )
         return category

@@ -20,10 +20,11 @@ class ResPartner(models.Model):
         help="The id of this customer's contact in the company's Lexware Office organisation.",
     )
     lexware_contact_unsure = fields.Boolean(
+        string="Lexware Contact Unconfirmed",
         company_dependent=True,
         copy=False,
-        help="An earlier attempt to create the Lexware contact may have been carried out: "
-        "it is looked up before a new one is created.",
+        help="Lexware did not confirm an earlier attempt to create this customer's contact, "
+        "so it may exist there already: Odoo looks it up before creating a new one.",
     )
 
     def _lexware_is_private(self):

@@ -3,11 +3,18 @@
 import logging
 import re
 from pathlib import Path
+from unittest.mock import patch
 
 import polib
 
+from odoo import Command
 from odoo.tests import TransactionCase
+from odoo.tools import html2plaintext
 from odoo.tools.translate import TranslationModuleReader
+
+from ..lexware import LexwareClient, LexwareRetryableError
+from ..models.lexware_transfer import ISSUE_WORDS
+from .test_transfer_common import TransferCase
 
 I18N = Path(__file__).resolve().parent.parent / "i18n"
 
@@ -117,3 +124,96 @@ class TestGermanTranslation(TransactionCase):
         # (a variable, not a literal: the extractor would list this file as a source)
         message = "The transfer to Lexware Office failed."
         self.assertEqual(env._(message), "Die Übertragung an Lexware Office ist fehlgeschlagen.")
+
+
+class TestGermanReasons(TransferCase):
+    """What the transfer writes on an invoice is in the language of who reads it: the
+    invoice's salesperson, who also gets the activity. The cron itself has no language."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("de_DE")
+        cls.buchhalterin = cls.env["res.users"].create(
+            {
+                "name": "Buchhalterin",
+                "login": "buchhalterin@example.com",
+                "lang": "de_DE",
+                "company_id": cls.company.id,
+                "company_ids": [Command.set(cls.company.ids)],
+                "groups_id": [Command.set([cls.env.ref("account.group_account_invoice").id])],
+            }
+        )
+
+    def _german_invoice(self, lines):
+        return self._invoice(lines, invoice_user_id=self.buchhalterin.id)
+
+    def test_a_voucher_lexware_cannot_take_fails_in_german(self):
+        move = self._german_invoice([(0.0, self.tax_19)])
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "failed")
+        reason = (
+            "Lexware kann diese Rechnung nicht übernehmen: Lexware akzeptiert nur Rechnungen "
+            "mit positivem Gesamtbetrag; diese ergibt 0.00 EUR."
+        )
+        self.assertEqual(move.lexware_error, reason)
+        text = html2plaintext(move.message_ids[0].body)
+        self.assertIn("Die Übertragung an Lexware Office ist fehlgeschlagen.", text)
+        self.assertIn(reason, text)
+        activity = move.activity_ids
+        self.assertEqual(activity.user_id, self.buchhalterin)
+        self.assertEqual(activity.summary, "Lexware-Übertragung fehlgeschlagen")
+        self.assertIn(reason, html2plaintext(activity.note))
+
+    def test_the_same_invoice_of_an_english_user_fails_in_english(self):
+        move = self._invoice([(0.0, self.tax_19)])
+        self.assertNotEqual(move.invoice_user_id.lang, "de_DE")
+        self._run_cron()
+        self.assertEqual(
+            move.lexware_error,
+            "Lexware cannot take this invoice: Lexware accepts only invoices with a positive "
+            "total; this one totals 0.00 EUR.",
+        )
+
+    def test_lexware_busy_429_waits_with_a_german_reason(self):
+        move = self._german_invoice([(10.0, self.tax_19)])
+        busy = LexwareRetryableError("rate limited (429), gave up", status=429)
+        with patch.object(LexwareClient, "create_voucher", side_effect=busy):
+            self._run_cron()
+        self.assertEqual(move.lexware_state, "pending")
+        self.assertEqual(
+            move.lexware_error,
+            "Lexware Office ist ausgelastet (HTTP 429). Odoo versucht es später erneut.",
+        )
+
+    def test_server_trouble_on_the_voucher_waits_with_a_german_reason(self):
+        move = self._german_invoice([(10.0, self.tax_19)])
+        self.sandbox.configure(fault_rate=1.0, seed=7)
+        self.addCleanup(self.sandbox.configure, fault_rate=0.0)
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "pending")
+        self.assertRegex(
+            move.lexware_error,
+            r"^Lexware Office hat ein Serverproblem \(HTTP 50[34]\)\. Lexware hat die Rechnung "
+            r"womöglich trotzdem gebucht: .* Odoo versucht es später erneut\.$",
+        )
+
+    def test_lexware_refusal_reads_german_issue_by_issue(self):
+        move = self._german_invoice([(10.0, self.tax_19)])
+        unknown = "00000000-0000-0000-0000-000000000000"
+        with patch.object(
+            type(self.env["account.move"]), "_lexware_category_id", lambda move, kind: unknown
+        ):
+            self._run_cron()
+        self.assertEqual(move.lexware_state, "failed")
+        self.assertIn("Lexware hat den Beleg abgelehnt (HTTP 406):", move.lexware_error)
+        self.assertIn(
+            "- voucherItems[0].categoryId: hat einen Wert, den Lexware nicht akzeptiert",
+            move.lexware_error,
+        )
+
+    def test_every_lexware_issue_has_german_words(self):
+        german = self.env(context=dict(self.env.context, lang="de_DE"))
+        for key, words in ISSUE_WORDS.items():
+            with self.subTest(key=key):
+                self.assertNotEqual(german._(words), self.env._(words))

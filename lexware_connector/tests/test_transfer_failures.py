@@ -53,7 +53,9 @@ class TestTransferFailures(TransferCase):
         for move in moves:
             self.assertEqual(move.lexware_state, "pending")
             self.assertTrue(move.lexware_transfer_ids.next_attempt_at > fields.Datetime.now())
-            self.assertIn("Lexware did not confirm", move.lexware_error)
+            self.assertRegex(move.lexware_error, r"server problem \(HTTP 50[34]\)")
+            self.assertIn("Lexware may have booked the invoice anyway", move.lexware_error)
+            self.assertIn("Odoo tries again later", move.lexware_error)
         self.sandbox.configure(fault_rate=0.0)
         for _round in range(3):
             self._due_now(moves.filtered(lambda m: m.lexware_state == "pending"))
@@ -153,7 +155,8 @@ class TestTransferFailures(TransferCase):
         self.addCleanup(self.sandbox.configure, fault_rate=0.0)
         self._run_cron()
         self.assertEqual(move.lexware_state, "failed")
-        self.assertIn("Gave up after 6 attempts", move.lexware_error)
+        self.assertIn("Gave up after 6 attempts: Lexware Office has", move.lexware_error)
+        self.assertNotIn("tries again", move.lexware_error)
 
     def test_retry_schedule_grows_and_triggers_the_cron(self):
         move = self._invoice([(10.0, self.tax_19)])
