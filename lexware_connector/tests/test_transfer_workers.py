@@ -33,15 +33,19 @@ class TestTwoWorkers(LexwareSandboxMixin, TransactionCase):
     def test_two_workers_send_each_invoice_once(self):
         env = self._committed_env()
         company = env.ref("base.main_company")
+        # Everything connecting sets (organisation, key, categories...), to put back after.
         saved = company.sudo().read(
-            ["lexware_connection_state", "lexware_connection_mode", "lexware_auto_transfer"]
+            [
+                name
+                for name, field in company._fields.items()
+                if name.startswith("lexware_") and field.store and not field.compute
+            ],
+            load=None,
         )[0]
-        saved_key = company.sudo().lexware_api_key
-        saved_categories = company.sudo().lexware_posting_categories
         params = env["ir.config_parameter"].sudo()
         names = ("lexware_connector.api_url", "lexware_connector.auth_url")
         created = {"params": {name: params.get_param(name) for name in names}}
-        self.addCleanup(self._clean_up, company.id, saved, saved_key, saved_categories, created)
+        self.addCleanup(self._clean_up, company.id, saved, created)
         for name in names:
             params.set_param(name, self.sandbox.url)
 
@@ -103,7 +107,7 @@ class TestTwoWorkers(LexwareSandboxMixin, TransactionCase):
         env.cr.rollback()  # a fresh snapshot: the workers committed after ours began
         self.assertEqual(set(moves.mapped("lexware_state")), {"sent"})
 
-    def _clean_up(self, company_id, saved, saved_key, saved_categories, created):
+    def _clean_up(self, company_id, saved, created):
         env = self._committed_env()
         if created.get("moves"):
             ids = tuple(created["moves"])
@@ -115,12 +119,5 @@ class TestTwoWorkers(LexwareSandboxMixin, TransactionCase):
         for name, value in created["params"].items():
             env["ir.config_parameter"].sudo().set_param(name, value or False)
         company = env["res.company"].browse(company_id).sudo()
-        values = {key: value for key, value in saved.items() if key != "id"}
-        company.write(
-            {
-                **values,
-                "lexware_api_key": saved_key,
-                "lexware_posting_categories": saved_categories,
-            }
-        )
+        company.write({key: value for key, value in saved.items() if key != "id"})
         env.cr.commit()
