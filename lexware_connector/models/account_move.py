@@ -46,6 +46,9 @@ class AccountMove(models.Model):
     lexware_can_send = fields.Boolean(
         string="Can Go to Lexware", compute="_compute_lexware_can_send"
     )
+    lexware_found_in_lexware = fields.Boolean(
+        related="lexware_transfer_ids.found_in_lexware", string="Found in Lexware"
+    )
 
     @api.depends(
         "lexware_transfer_ids.state",

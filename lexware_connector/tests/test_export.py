@@ -214,6 +214,8 @@ class TestExportLexwareFirst(ExportCase):
                 ("sent", voucher_id, True),
             )
             self.assertFalse(transfer.file_uploaded)
+            self.assertTrue(invoice.lexware_found_in_lexware)
+        self.assertFalse(any(invoice.lexware_found_in_lexware for invoice in invoices[3:]))
         self.assertEqual(run.transfer_ids.move_id.ids, [invoice.id for invoice in invoices[3:]])
         self.assertFalse(any(run.transfer_ids.mapped("found_in_lexware")))
         self.assertEqual((run.found_count, run.skipped_count, run.total_count), (3, 3, 5))

@@ -204,7 +204,7 @@ class LexwareExportWizard(models.TransientModel):
             raise UserError(
                 self.env._(
                     "%(company)s is not connected to Lexware. Connect it in the settings "
-                    "first (Settings > Lexware Office).",
+                    "first (Settings > Integrations > Lexware Office).",
                     company=company.name,
                 )
             )
