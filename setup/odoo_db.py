@@ -63,39 +63,56 @@ def load_config(config_path):
     return odoo
 
 
-def create_database(config_path, db_name, modules):
-    """A German company (DE, EUR, SKR03) with `modules` installed."""
+def create_database(config_path, db_name, modules, without=()):
+    """A German company (DE, EUR, SKR03) with `modules` installed; returns its registry.
+
+    One process: Odoo's own database creation (base, the company made German), then
+    l10n_de and `modules` installed in a second registry load of the same process, which
+    reuses the imported addons. The country must be set before `account` is installed:
+    that is when Odoo picks the company's chart of accounts (SKR03 for Germany).
+    """
     odoo = load_config(config_path)
     odoo.service.db.exp_create_database(db_name, False, "en_US", country_code="DE")
-    odoo.sql_db.close_all()
-    install = ["l10n_de", *modules]
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "odoo",
-            "-c",
-            str(config_path),
-            "-d",
-            db_name,
-            "-i",
-            ",".join(install),
-            "--stop-after-init",
-            "--log-level=warn",
-        ],
-        check=True,
+    registry = odoo.modules.registry.Registry(db_name)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        if not env.ref("base.main_company").country_id:
+            sys.exit(f"{db_name}: Odoo could not create the database")
+        names = ["l10n_de", *modules]
+        env["ir.module.module"].search([("name", "in", names)]).button_install()
+        if without:
+            leave_out_auto_installs(env, without)
+    registry = odoo.modules.registry.Registry.new(db_name, update_module=True)
+    check_german_company(odoo, registry, modules)
+    return registry
+
+
+def leave_out_auto_installs(env, names):
+    """Cancel the installation of the auto-installed modules `names`, as Apps' *Cancel
+    Install* does; refuses when a module still to install depends on one of them."""
+    Module = env["ir.module.module"]
+    cancel = Module.search([("name", "in", list(names)), ("state", "=", "to install")])
+    cancel.button_install_cancel()
+    needed = Module.search([("state", "=", "to install")]).upstream_dependencies(
+        exclude_states=("uninstallable", "to remove", "installed", "to upgrade")
     )
-    check_german_company(odoo, db_name)
+    if needed & cancel:
+        sys.exit(f"cannot leave out {', '.join(sorted((needed & cancel).mapped('name')))}: needed")
 
 
-def check_german_company(odoo, db_name):
-    registry = odoo.modules.registry.Registry.new(db_name)
+def check_german_company(odoo, registry, modules=()):
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         company = env.ref("base.main_company")
         facts = (company.country_id.code, company.currency_id.name, company.chart_template)
         if facts != ("DE", "EUR", GERMAN_CHART):
-            sys.exit(f"{db_name}: expected a German company (DE, EUR, {GERMAN_CHART}), got {facts}")
+            sys.exit(f"{cr.dbname}: expected a German company (DE, EUR, {GERMAN_CHART}): {facts}")
+        installed = env["ir.module.module"].search(
+            [("name", "in", list(modules)), ("state", "=", "installed")]
+        )
+        missing = set(modules) - set(installed.mapped("name"))
+        if missing:
+            sys.exit(f"{cr.dbname}: modules not installed: {', '.join(sorted(missing))}")
 
 
 def ensure_database(db_name, base=None):
