@@ -152,7 +152,7 @@ def make_database(workdir):
         + ["--data-dir", str(workdir / "data")],
         check=True,
     )
-    print(f"soak: creating database {db} (about 75 s) ...", flush=True)
+    print(f"soak: creating database {db} (about a minute) ...", flush=True)
     subprocess.run([sys.executable, script, "create", str(config), db], check=True)  # noqa: S603
     return config, db
 
