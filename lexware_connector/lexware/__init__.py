@@ -3,6 +3,7 @@
 from .client import ApiKeyAuth, LexwareClient
 from .errors import (
     Issue,
+    LexwareAccessDenied,
     LexwareAuthError,
     LexwareError,
     LexwareOutcomeUnknownError,
@@ -16,6 +17,7 @@ __all__ = [
     "SCOPES",
     "ApiKeyAuth",
     "Issue",
+    "LexwareAccessDenied",
     "LexwareAuthError",
     "LexwareClient",
     "LexwareError",

@@ -23,10 +23,12 @@ from .errors import (
     RATE_LIMITED,
     SERVER_TROUBLE,
     TIMEOUT,
+    LexwareAccessDenied,
     LexwareAuthError,
     LexwareOutcomeUnknownError,
     LexwarePermanentError,
     LexwareRetryableError,
+    denial_reason,
     parse_issues,
 )
 from .ratelimit import DEFAULT_SLACK, shared_bucket
@@ -45,6 +47,8 @@ SALES_VOUCHER_TYPES = ("salesinvoice", "salescreditnote")
 # 504, and no idempotency key exists. One lookup by number costs less than a double booking.
 _SERVER_TROUBLE = frozenset({500, 502, 503, 504})
 _RETRY_AFTER_PARSER = Retry(0)
+# 402: the contract or plan; 403: a scope the connection lacks. The customer has to act.
+_ACCESS_DENIED = frozenset({402, 403})
 
 
 class ApiKeyAuth:
@@ -275,6 +279,12 @@ class LexwareClient:
             return _json_or_none(response)
         if status == 401:
             raise _Unauthorized(authorization)
+        if status in _ACCESS_DENIED:
+            # Not the token's fault: a refresh grants no scope and no contract.
+            body = _json_or_none(response)
+            raise LexwareAccessDenied(
+                status, parse_issues(body), denial_reason(body), request=f"{method} {path}"
+            )
         if status == 429:
             raise _TryAgain(
                 "rate limited (429)",

@@ -55,6 +55,25 @@ class LexwareAuthError(LexwareError):
     """The authorization is lost: the customer has to connect again or renew the key."""
 
 
+class LexwareAccessDenied(LexwareAuthError):
+    """Lexware knows the credentials but denies what they ask for: 403, a scope the
+    connection lacks, or 402, the contract. A token refresh cures neither; the customer has
+    to connect again with every scope, or see to the plan.
+
+    `reason` is Lexware's own word for it (such as "Missing scope vouchers.write"), `issues`
+    its complaints, both possibly empty.
+    """
+
+    def __init__(self, status, issues=(), reason="", request=""):
+        self.issues = list(issues)
+        self.reason = reason
+        where = f" on {request}" if request else ""
+        message = f"Lexware denied access{where} ({status})"
+        if reason:
+            message += f": {reason}"
+        super().__init__(message, status=status)
+
+
 class LexwarePermanentError(LexwareError):
     """Lexware refused the request; sending it again unchanged would be refused again."""
 
@@ -93,6 +112,17 @@ def parse_issues(body):
     if body.get("message"):
         return [Issue("", str(body["message"]))]
     return []
+
+
+def denial_reason(body, limit=200):
+    """Lexware's reason for a 402 or 403 in one line: its message, else its issues."""
+    reason = ""
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        reason = body["message"]
+    if not reason.strip():
+        reason = "; ".join(str(issue) for issue in parse_issues(body))
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
 
 
 def _legacy_issue(item):
