@@ -414,8 +414,9 @@ class LexwareTransfer(models.Model):
                 pdf = move._lexware_invoice_pdf()
             self._lexware_upload(client, pdf)
         except LexwareAuthError as error:
+            # Also a 402 or 403 (LexwareAccessDenied): the connection's problem, not this
+            # invoice's. The rows wait, untouched, until an admin connects again.
             self._lexware_rollback()
-            # The rows wait, untouched, until an admin connects again.
             self.write({"state": "pending", "attempts": max(self.attempts - 1, 0)})
             self.company_id.sudo()._lexware_authorization_lost(error)
             return False

@@ -17,7 +17,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import consteq
 
 from ..lexware import (
+    SCOPES,
     ApiKeyAuth,
+    LexwareAccessDenied,
     LexwareAuthError,
     LexwareClient,
     LexwareError,
@@ -197,6 +199,8 @@ class ResCompany(models.Model):
         client = self._lexware_new_client(ApiKeyAuth(api_key))
         try:
             profile = client.get_profile()
+        except LexwareAccessDenied as exc:
+            raise UserError(self._lexware_access_denied_words(exc)) from None
         except LexwareAuthError:
             raise UserError(
                 self.env._(
@@ -295,6 +299,8 @@ class ResCompany(models.Model):
         client = self._lexware_new_client(self._lexware_token_source(app, tokens))
         try:
             profile = client.get_profile()
+        except LexwareAccessDenied as exc:
+            raise UserError(self._lexware_access_denied_words(exc)) from None
         except LexwareError as exc:
             _logger.warning("Lexware: reading the profile failed (%s)", type(exc).__name__)
             raise UserError(
@@ -322,6 +328,9 @@ class ResCompany(models.Model):
         }
         try:
             categories = client.get_posting_categories()
+        except LexwareAccessDenied as exc:
+            # Not a hiccup: this connection could not book either.
+            raise UserError(self._lexware_access_denied_words(exc)) from None
         except LexwareError as exc:
             _logger.warning(
                 "Lexware: reading the posting categories failed (%s)", type(exc).__name__
@@ -510,10 +519,16 @@ class ResCompany(models.Model):
 
         With `verify`, the stored credentials are tried once more first: another worker may
         have rotated the refresh token the failing client still held, which Lexware then
-        refuses although the connection is fine.
+        refuses although the connection is fine. Not after a 402 or 403
+        (`LexwareAccessDenied`): the profile may well answer while vouchers are denied, and
+        only the customer can grant the scope or settle the contract.
         """
+        denied = isinstance(reason, LexwareAccessDenied)
         for company in self.sudo():
             if company.lexware_connection_state != "connected":
+                continue
+            if denied:
+                company._lexware_access_denied(reason)
                 continue
             if verify and company._lexware_still_authorized():
                 _logger.info(
@@ -538,6 +553,32 @@ class ResCompany(models.Model):
             )
             company._lexware_notify_admins()
 
+    def _lexware_access_denied(self, error):
+        """A 402 or 403: the connection stays stored but waits for an admin to connect
+        again (with every scope, or once the plan is in order)."""
+        self.ensure_one()
+        problem = self._lexware_access_denied_words(error)
+        _logger.warning("Lexware: company %s was denied access (%s)", self.id, error.status)
+        self.write({"lexware_connection_state": "reconnect_needed", "lexware_last_error": problem})
+        self._lexware_notify_admins(problem)
+
+    def _lexware_access_denied_words(self, error):
+        """What a 402 or 403 means for the admin, with Lexware's reason for support."""
+        answer = f"HTTP {error.status}: {error.reason}" if error.reason else f"HTTP {error.status}"
+        if error.status == 402:
+            return self.env._(
+                "Lexware Office refuses access because of the contract (%(answer)s). Check "
+                "the Lexware Office plan, then connect again.",
+                answer=answer,
+            )
+        return self.env._(
+            "Lexware Office refuses this connection a permission it needs (%(answer)s). "
+            "Connect again and allow everything Lexware asks for; an API key needs the "
+            "scopes %(scopes)s.",
+            answer=answer,
+            scopes=", ".join(SCOPES),
+        )
+
     def _lexware_still_authorized(self):
         self.ensure_one()
         try:
@@ -546,10 +587,24 @@ class ResCompany(models.Model):
             return False
         return True
 
-    def _lexware_notify_admins(self):
+    def _lexware_notify_admins(self, problem=None):
+        """Tell the admins the company must be connected again; `problem` in words, else
+        the authorization is lost."""
         self.ensure_one()
         admins = self._lexware_admins()
         if not admins:
+            return
+        if problem:
+            body = self.env._(
+                "Lexware Office stopped the transfer of %(company)s to the organisation "
+                "%(organisation)s: %(problem)s Invoices waiting for the transfer stay queued "
+                "and go once the company is connected again in Settings > Integrations > "
+                "Lexware Office.",
+                company=self.name,
+                organisation=self.lexware_organization_name or "?",
+                problem=problem,
+            )
+            self._lexware_send_admins(admins, body)
             return
         body = self.env._(
             "Lexware Office no longer accepts the connection of %(company)s to the "
@@ -560,6 +615,9 @@ class ResCompany(models.Model):
             company=self.name,
             organisation=self.lexware_organization_name or "?",
         )
+        self._lexware_send_admins(admins, body)
+
+    def _lexware_send_admins(self, admins, body):
         self.partner_id.sudo().message_notify(
             partner_ids=admins.partner_id.ids,
             subject=self.env._("Lexware Office: reconnect %(company)s", company=self.name),

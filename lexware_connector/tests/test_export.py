@@ -9,6 +9,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from ..lexware import LexwareAccessDenied, LexwareClient
 from ..wizard import lexware_export_wizard as export_wizard
 from .common import SANDBOX_API_KEY as API_KEY
 from .common import LexwareSandboxCase
@@ -250,6 +251,27 @@ class TestExportLexwareFirst(ExportCase):
             wizard.action_export()
         self.assertFalse(self._transfer(invoice))
         self.assertFalse(self.env["lexware.export.run"].search([]))
+
+    def test_a_denied_permission_or_contract_says_so_and_queues_nothing(self):
+        day = date(2017, 6, 7)
+        invoice = self._invoice(day)
+        for denied, words in (
+            (LexwareAccessDenied(403, reason="Missing scope vouchers.read"), "permission"),
+            (LexwareAccessDenied(402), "contract (HTTP 402)"),
+        ):
+            with self.subTest(status=denied.status):
+                wizard = self._wizard(day, day, user=self.accountant)
+                with (
+                    patch.object(LexwareClient, "iter_voucherlist", side_effect=denied),
+                    self.assertRaises(UserError) as caught,
+                ):
+                    wizard.action_export()
+                message = str(caught.exception)
+                self.assertIn(words, message)
+                self.assertIn("Nothing was queued", message)
+                self.assertNotIn("Try again in a moment", message)
+                self.assertFalse(self._transfer(invoice))
+                self.assertFalse(self.env["lexware.export.run"].search([]))
 
 
 class TestExportQueue(ExportCase):

@@ -7,7 +7,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..lexware.errors import LexwareAuthError, LexwareError
+from ..lexware.errors import LexwareAccessDenied, LexwareAuthError, LexwareError
 from ..models.lexware_export_run import MOVE_TYPES
 
 _logger = logging.getLogger(__name__)
@@ -293,6 +293,13 @@ class LexwareExportWizard(models.TransientModel):
         client = self.company_id._lexware_client()
         try:
             yield from client.iter_voucherlist(voucher_types, first, last)
+        except LexwareAccessDenied as error:
+            raise UserError(
+                self.env._(
+                    "%(problem)s Nothing was queued.",
+                    problem=self.company_id._lexware_access_denied_words(error),
+                )
+            ) from error
         except LexwareAuthError as error:
             raise UserError(
                 self.env._(

@@ -1,0 +1,175 @@
+"""A 403 (a scope the connection lacks) or a 402 (the contract) is the connection's
+problem, not the invoice's: the company needs reconnecting, the invoices wait and go once."""
+
+from unittest.mock import patch
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from odoo.exceptions import UserError
+
+from ..lexware import SCOPES, LexwareAccessDenied, LexwareClient
+from .test_transfer_common import TransferCase
+
+MISSING_VOUCHERS_WRITE = "Missing scope vouchers.write"
+
+
+class TestAccessDenied(TransferCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = cls.env.ref("base.user_admin")
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _connect_oauth(self, scopes=SCOPES):
+        """Connect, and allow on Lexware's consent page only `scopes` (into this test's
+        organisation); the callback's work is done as the controller does it."""
+        self._use_oauth()
+        company = self.company.with_user(self.admin)
+        action = company._lexware_action_connect()
+        query = {key: values[0] for key, values in parse_qs(urlsplit(action["url"]).query).items()}
+        form = {
+            **query,
+            "scope": " ".join(scopes),
+            "code_challenge_method": "S256",
+            "decision": "allow",
+            "organizationId": self.organization_id,
+        }
+        answer = requests.post(
+            f"{self.sandbox.url}/oauth2/authorize", data=form, allow_redirects=False, timeout=10
+        )
+        self.assertEqual(answer.status_code, 302)
+        callback = parse_qs(urlsplit(answer.headers["Location"]).query)
+        company = company._lexware_company_for_state(callback["state"][0])
+        company.with_user(self.admin)._lexware_finish_oauth(callback["code"][0])
+        return self.company
+
+    def _admin_notifications(self):
+        return self.env["mail.notification"].search(
+            [("res_partner_id", "=", self.admin.partner_id.id)], order="id desc"
+        )
+
+    def _assert_waiting_for_reconnect(self, move, words, notified_before):
+        row = move.lexware_transfer_ids
+        self.assertEqual(move.lexware_state, "pending", "not failed: the invoice is fine")
+        self.assertEqual(row.attempts, 0)
+        self.assertFalse(row.next_attempt_at)
+        self.assertFalse(move.lexware_error)
+        self.assertFalse(move.activity_ids, "no failure activity for the accountant")
+        self.assertFalse(
+            any("failed" in str(message.body) for message in move.message_ids),
+            "no failure message on the invoice",
+        )
+        company = self.company
+        self.assertEqual(company.lexware_connection_state, "reconnect_needed")
+        self.assertFalse(company.lexware_connected)
+        self.assertTrue(company.lexware_auto_transfer, "the switch waits for the reconnection")
+        for word in words:
+            self.assertIn(word, company.lexware_last_error)
+        new = self._admin_notifications() - notified_before
+        self.assertTrue(new, "the admins are told")
+        message = new[0].mail_message_id
+        self.assertIn("reconnect", message.subject.lower())
+        self.assertIn(words[0], str(message.body))
+        self.assertIn("stay queued", str(message.body))
+        # Not connected: the next runs leave the invoice alone.
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "pending")
+        self.assertFalse(self._vouchers(move))
+
+    # -- 403 ------------------------------------------------------------------------------
+
+    def test_403_missing_scope_waits_for_reconnect_then_sends_once(self):
+        fewer = [scope for scope in SCOPES if scope != "vouchers.write"]
+        company = self._connect_oauth(fewer)
+        self.assertEqual(company.lexware_connection_state, "connected")
+        self.assertEqual(company.lexware_connection_mode, "oauth")
+        notified_before = self._admin_notifications()
+        move = self._invoice([(10.0, self.tax_19)])
+        self.assertEqual(move.lexware_state, "pending")
+        # The profile answers with this connection: asking it would keep the company
+        # "connected" and the cron retrying the same invoice for ever.
+        with patch.object(
+            LexwareClient, "get_profile", autospec=True, side_effect=LexwareClient.get_profile
+        ) as profile:
+            self._run_cron()
+        profile.assert_not_called()
+        self._assert_waiting_for_reconnect(
+            move,
+            [f"HTTP 403: {MISSING_VOUCHERS_WRITE}", "permission", "allow everything"],
+            notified_before,
+        )
+
+        self._connect_oauth()
+        self.assertEqual(company.lexware_connection_state, "connected")
+        self.assertFalse(company.lexware_last_error)
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        self.assertEqual(self._voucher(move)["id"], move.lexware_voucher_id)
+        self._run_cron()
+        self.assertEqual(len(self._vouchers(move)), 1, "sent exactly once")
+
+    def test_a_lost_authorization_is_still_verified_first(self):
+        """Only 402 and 403 skip the check; a refused token may have been rotated."""
+        move = self._invoice([(10.0, self.tax_19)])
+        with patch.object(
+            LexwareClient, "get_profile", autospec=True, side_effect=LexwareClient.get_profile
+        ) as profile:
+            self.company.sudo()._lexware_authorization_lost(RuntimeError("401"))
+        profile.assert_called_once()
+        self.assertEqual(self.company.lexware_connection_state, "connected")
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+
+    # -- 402 ------------------------------------------------------------------------------
+
+    def test_402_contract_waits_for_reconnect_then_sends_once(self):
+        key = self.company.sudo().lexware_api_key
+        notified_before = self._admin_notifications()
+        move = self._invoice([(10.0, self.tax_19)])
+        denied = LexwareAccessDenied(402, request="POST /v1/vouchers")
+        with patch.object(LexwareClient, "create_voucher", side_effect=denied):
+            self._run_cron()
+        self._assert_waiting_for_reconnect(
+            move, ["contract (HTTP 402)", "Lexware Office plan"], notified_before
+        )
+
+        self._connect_company(self.company, api_key=key)
+        self.assertFalse(self.company.lexware_last_error)
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        self._voucher(move)
+
+    # -- connecting -----------------------------------------------------------------------
+
+    def test_connecting_without_profile_read_says_which_permission_is_missing(self):
+        self.company.sudo()._lexware_action_disconnect()
+        fewer = [scope for scope in SCOPES if scope != "profile.read"]
+        with self.assertRaises(UserError) as caught:
+            self._connect_oauth(fewer)
+        self.assertIn("HTTP 403: Missing scope profile.read", str(caught.exception))
+        self.assertNotEqual(self.company.lexware_connection_state, "connected")
+
+    def test_connecting_without_vouchers_read_is_refused_too(self):
+        """The posting categories are a voucher read: a connection that cannot read them
+        cannot book either, so it is not taken."""
+        self.company.sudo()._lexware_action_disconnect()
+        fewer = [scope for scope in SCOPES if scope != "vouchers.read"]
+        with self.assertRaises(UserError) as caught:
+            self._connect_oauth(fewer)
+        self.assertIn("HTTP 403: Missing scope vouchers.read", str(caught.exception))
+        self.assertNotEqual(self.company.lexware_connection_state, "connected")
+
+    def test_an_api_key_of_a_lapsed_contract_is_not_called_wrong(self):
+        key = self.company.sudo().lexware_api_key
+        self.company.sudo()._lexware_action_disconnect()
+        denied = LexwareAccessDenied(402, reason="Payment required")
+        with (
+            patch.object(LexwareClient, "get_profile", side_effect=denied),
+            self.assertRaises(UserError) as caught,
+        ):
+            self._connect_company(self.company, api_key=key)
+        message = str(caught.exception)
+        self.assertIn("contract (HTTP 402: Payment required)", message)
+        self.assertNotIn("refused this API key", message)
