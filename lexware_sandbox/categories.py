@@ -1,14 +1,37 @@
-"""The posting categories Lexware answers today (2026-11-24).
+"""The posting categories Lexware answers, as of the sandbox's day.
 
-The Kleinunternehmer id changed on 2026-04-28; the old id is unknown since then,
-which is exactly what a connector with a hard-coded id must survive.
+The Kleinunternehmer id changed on 2026-04-28: before that day the catalogue holds
+the old id, since then the new one, and the other is unknown. That is exactly what
+a connector with a hard-coded id must survive; `configure(today=...)` moves the
+sandbox's day to either side of the change.
+
+Vouchers take the German rates only, except the OSS categories taxed in the other
+EU country (destination principle): those take that country's rates too.
 """
 
+from datetime import date, datetime
+from decimal import Decimal
+
+from .dates import BERLIN
+
 KLEINUNTERNEHMER = "f5c7fee8-f184-4e7a-ab04-8f7e7ad6c207"
+OLD_KLEINUNTERNEHMER = "7a1efa0e-6283-4cbf-9583-8e88d3ba5960"
+KLEINUNTERNEHMER_CHANGED = date(2026, 4, 28)
 ALLOWED_RATES = frozenset({0, 5, 7, 16, 19})
+# The EU member states' standard and reduced rates (2025/2026, before and after the
+# latest changes in EE, FI, RO, SK), for the categories taxed in the other country.
+EU_RATES = frozenset(
+    {Decimal(rate) for rate in (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19)}
+    | {Decimal(rate) for rate in (20, 21, 22, 23, 24, 25, 27)}
+    | {Decimal(rate) for rate in ("2.1", "4.8", "5.5", "9.5", "13.5", "25.5")}
+)
+# Flags the sandbox keeps for itself; /v1/posting-categories does not show them.
+PRIVATE_FLAGS = ("zeroRateOnly", "foreignRates")
 
 
-def _category(cid, name, kind, group, contact_required=False, split=True, zero_rate=False):
+def _category(
+    cid, name, kind, group, contact_required=False, split=True, zero_rate=False, foreign=False
+):
     return {
         "id": cid,
         "name": name,
@@ -17,6 +40,7 @@ def _category(cid, name, kind, group, contact_required=False, split=True, zero_r
         "splitAllowed": split,
         "groupName": group,
         "zeroRateOnly": zero_rate,
+        "foreignRates": foreign,
     }
 
 
@@ -88,6 +112,7 @@ CATEGORIES = [
         "income",
         "Einnahmen",
         contact_required=True,
+        foreign=True,
     ),
     _category(
         "7ecea006-844c-4c98-a02d-aa3142640dd5",
@@ -95,17 +120,31 @@ CATEGORIES = [
         "income",
         "Einnahmen",
         contact_required=True,
+        foreign=True,
     ),
     _category("8f8664a2-fd86-11e1-a21f-0800200c9a66", "Wareneingang", "outgo", "Ausgaben"),
     _category("8f8664a3-fd86-11e1-a21f-0800200c9a66", "Bürobedarf", "outgo", "Ausgaben"),
 ]
 
-BY_ID = {category["id"]: category for category in CATEGORIES}
+
+def catalogue(today=None):
+    """The categories on the given day (yyyy-MM-dd; None: today in Berlin)."""
+    day = date.fromisoformat(today) if today else datetime.now(BERLIN).date()
+    if day >= KLEINUNTERNEHMER_CHANGED:
+        return CATEGORIES
+    return [
+        {**category, "id": OLD_KLEINUNTERNEHMER} if category["id"] == KLEINUNTERNEHMER else category
+        for category in CATEGORIES
+    ]
 
 
-def public_view():
+def by_id(today=None):
+    return {category["id"]: category for category in catalogue(today)}
+
+
+def public_view(today=None):
     """The array /v1/posting-categories answers, without the sandbox's own flags."""
     return [
-        {key: value for key, value in category.items() if key != "zeroRateOnly"}
-        for category in CATEGORIES
+        {key: value for key, value in category.items() if key not in PRIVATE_FLAGS}
+        for category in catalogue(today)
     ]

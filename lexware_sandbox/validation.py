@@ -68,10 +68,11 @@ def _date(payload, field, issues, required):
 # vouchers
 
 
-def validate_voucher(payload, find_contact, creating):
+def validate_voucher(payload, find_contact, creating, today=None):
     """The voucher fields to store; raises IssueListError with every issue found.
 
-    find_contact(id) answers the organisation's contact document or None.
+    find_contact(id) answers the organisation's usable contact document or None;
+    today (yyyy-MM-dd, None for the real day) picks the category catalogue.
     """
     issues = Issues()
     if creating and "version" in payload:
@@ -98,9 +99,10 @@ def validate_voucher(payload, find_contact, creating):
     gross = _amount(payload, "totalGrossAmount", "totalGrossAmount", issues, positive=True)
     tax = _amount(payload, "totalTaxAmount", "totalTaxAmount", issues)
     category_type = VOUCHER_KINDS.get(kind, (None,))[0]
-    items = _voucher_items(payload.get("voucherItems"), category_type, issues)
+    known = categories.by_id(today)
+    items = _voucher_items(payload.get("voucherItems"), category_type, known, issues)
     if items and tax_type in ("net", "gross"):
-        _check_item_taxes(items, tax_type, issues)
+        _check_column_taxes(items, tax_type, issues)
         if gross is not None and tax is not None:
             _check_totals(items, tax_type, gross, tax, issues)
     contact_id = _voucher_contact(payload, kind, items, find_contact, issues)
@@ -121,7 +123,7 @@ def validate_voucher(payload, find_contact, creating):
             {
                 "amount": float(item["amount"]),
                 "taxAmount": float(item["taxAmount"]),
-                "taxRatePercent": item["rate"],
+                "taxRatePercent": _plain_number(item["rate"]),
                 "categoryId": item["category"]["id"],
             }
             for item in items
@@ -129,19 +131,19 @@ def validate_voucher(payload, find_contact, creating):
     }
 
 
-def _voucher_items(raw, category_type, issues):
+def _voucher_items(raw, category_type, known, issues):
     """The items as Decimals with their category, or [] when any item is unusable."""
     if not isinstance(raw, list) or not raw:
         issues.add("missing_entity", "voucherItems")
         return []
-    items = [_voucher_item(item, n, category_type, issues) for n, item in enumerate(raw)]
+    items = [_voucher_item(item, n, category_type, known, issues) for n, item in enumerate(raw)]
     if any(item is None for item in items):
         return []
     _check_item_combinations(items, issues)
     return items
 
 
-def _voucher_item(item, n, category_type, issues):
+def _voucher_item(item, n, category_type, known, issues):
     source = f"voucherItems[{n}]"
     if not isinstance(item, dict):
         issues.add("invalid_value", source)
@@ -149,27 +151,39 @@ def _voucher_item(item, n, category_type, issues):
     amount = _amount(item, "amount", f"{source}.amount", issues)
     tax = _amount(item, "taxAmount", f"{source}.taxAmount", issues)
     rate = _tax_rate(item.get("taxRatePercent"), f"{source}.taxRatePercent", issues)
-    category = _category(item.get("categoryId"), category_type, f"{source}.categoryId", issues)
+    category = _category(
+        item.get("categoryId"), category_type, known, f"{source}.categoryId", issues
+    )
     if None in (amount, tax, rate, category):
+        return None
+    if rate not in categories.ALLOWED_RATES and not category["foreignRates"]:
+        # Another EU country's rate: only in the OSS categories taxed over there.
+        issues.add("invalid_value", f"{source}.taxRatePercent")
         return None
     return {"n": n, "amount": amount, "taxAmount": tax, "rate": rate, "category": category}
 
 
 def _tax_rate(value, source, issues):
+    """The rate as a Decimal if it is German or another EU member's, else None."""
     if value is None:
         issues.add("missing_entity", source)
         return None
-    if not _is_number(value) or value not in categories.ALLOWED_RATES:
+    rate = Decimal(repr(value)) if _is_number(value) else None
+    if rate is None or (rate not in categories.ALLOWED_RATES and rate not in categories.EU_RATES):
         issues.add("invalid_value", source)
         return None
-    return int(value)
+    return rate
 
 
-def _category(value, category_type, source, issues):
+def _plain_number(rate):
+    return int(rate) if rate == rate.to_integral_value() else float(rate)
+
+
+def _category(value, category_type, known, source, issues):
     if value is None:
         issues.add("missing_entity", source)
         return None
-    category = categories.BY_ID.get(value) if isinstance(value, str) else None
+    category = known.get(value) if isinstance(value, str) else None
     if category is None or category["type"] != category_type:
         issues.add("invalid_value", source)
         return None
@@ -182,7 +196,7 @@ def _check_item_combinations(items, issues):
     for item in items:
         source = f"voucherItems[{item['n']}]"
         category = item["category"]
-        key = (item["rate"], category["id"])
+        key = (item["rate"], category["id"])  # one item per tax rate and category
         if key in seen:
             issues.add("invalid_value", source)
         seen.add(key)
@@ -199,11 +213,19 @@ def expected_tax(amount, rate, tax_type):
     return (amount * rate / divisor).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _check_item_taxes(items, tax_type, issues):
+def _check_column_taxes(items, tax_type, issues):
+    """Lexware checks tax per tax-rate column: the rate's items summed, within a cent.
+
+    A column whose tax is off is named by its first item, as `voucherItems[n].taxAmount`.
+    """
+    columns = {}
     for item in items:
-        expected = expected_tax(item["amount"], item["rate"], tax_type)
-        if abs(item["taxAmount"] - expected) > CENT:
-            issues.add("invalid_taxamount", f"voucherItems[{item['n']}].taxAmount")
+        columns.setdefault(item["rate"], []).append(item)
+    for rate, column in columns.items():
+        amount = sum(item["amount"] for item in column)
+        tax = sum(item["taxAmount"] for item in column)
+        if abs(tax - expected_tax(amount, rate, tax_type)) > CENT:
+            issues.add("invalid_taxamount", f"voucherItems[{column[0]['n']}].taxAmount")
 
 
 def _check_totals(items, tax_type, gross, tax, issues):
