@@ -1,5 +1,8 @@
 """/v1/vouchers, /v1/voucherlist and /v1/payments."""
 
+import time
+from datetime import datetime
+
 from . import search
 from .dates import berlin_midnight, parse_date
 from .errors import ApiError, IssueListError
@@ -36,7 +39,7 @@ COLLECTIVE_CONTACT_NAME = "Sammelkunde"
 
 def create(call):
     payload = json_body(call.request)
-    doc = validate_voucher(payload, _contact_finder(call), creating=True)
+    doc = validate_voucher(payload, _contact_finder(call), creating=True, today=call.settings.today)
     doc.update(voucherStatus="open", paidDate=None)
     doc = call.store.insert_doc("vouchers", call.caller.organization_id, doc)
     call.counters.add("vouchers_created")
@@ -57,7 +60,9 @@ def update(call, voucher_id):
         raise ApiError(409, "Optimistic locking violation", [("Version", "version", str(version))])
     if stored["voucherStatus"] != "open":
         raise IssueListError([("invalid_value", "voucherStatus")])
-    doc = validate_voucher(payload, _contact_finder(call), creating=False)
+    doc = validate_voucher(
+        payload, _contact_finder(call), creating=False, today=call.settings.today
+    )
     keep = ("id", "organizationId", "createdDate", "voucherStatus", "paidDate")
     saved = call.store.replace_doc("vouchers", {**doc, **{k: stored[k] for k in keep}}, version)
     if saved is None:
@@ -67,9 +72,17 @@ def update(call, voucher_id):
 
 
 def _contact_finder(call):
-    return lambda contact_id: call.store.get_doc(
-        "contacts", contact_id, call.caller.organization_id
-    )
+    """The organisation's contact by id, None while it is unknown or still settling."""
+    settle = call.settings.contact_settle_s
+
+    def find(contact_id):
+        contact = call.store.get_doc("contacts", contact_id, call.caller.organization_id)
+        if contact is None or not settle:
+            return contact
+        age = time.time() - datetime.fromisoformat(contact["createdDate"]).timestamp()
+        return contact if age >= settle else None
+
+    return find
 
 
 def _find(call, voucher_id):
@@ -87,6 +100,23 @@ def public_voucher(store, doc):
             shown[field] = berlin_midnight(shown[field])
     shown["files"] = store.file_ids(doc["id"])
     return shown
+
+
+def find_by_number(call):
+    """The deprecated GET /v1/vouchers?voucherNumber=: a page of whole vouchers."""
+    args = call.request.args
+    number = args.get("voucherNumber")
+    if not number:
+        raise ApiError(
+            400, "Required parameter voucherNumber is missing", [("NotNull", "voucherNumber", "")]
+        )
+    page, size = search.paging(args)
+    found = [
+        public_voucher(call.store, doc)
+        for doc in call.store.docs("vouchers", call.caller.organization_id)
+        if search.escaped(doc["voucherNumber"]) == number
+    ]
+    return search.spring_page(found, page, size, "voucherDate")
 
 
 def voucherlist(call):
@@ -155,7 +185,8 @@ def _list_entry(store, doc):
 
 def contact_name(store, doc):
     if doc["contactId"] is None:
-        return COLLECTIVE_CONTACT_NAME
+        # An unchecked voucher from a scan has no contact at all yet.
+        return COLLECTIVE_CONTACT_NAME if doc["useCollectiveContact"] else ""
     contact = store.get_doc("contacts", doc["contactId"]) or {}
     if contact.get("company"):
         return contact["company"]["name"]

@@ -1,7 +1,8 @@
 """The WSGI application: routing, and the gateway every /v1 request passes.
 
 The gateway order mirrors Lexware's: authenticate, take a rate-limit token,
-check the scope, maybe fault, then carry the request out.
+answer 402 for an organisation with a contract problem, check the scope, maybe
+fault, then carry the request out.
 """
 
 import socket
@@ -14,7 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import api_contacts, api_files, api_vouchers, categories, control, faults, web
 from .auth import Caller, authenticate, require_scope
-from .errors import ApiError, IssueListError, json_response
+from .errors import REASONS, ApiError, IssueListError, json_response
 
 
 class SandboxRequest(Request):
@@ -29,6 +30,7 @@ class Call:
     organization: dict
     store: object
     counters: object
+    settings: object
 
 
 VOUCHER_PERMALINK = "/permalink/vouchers/view/"
@@ -43,14 +45,13 @@ def profile(call):
         "connectionId": call.caller.connection_id,
         "taxType": org["taxType"],
         "smallBusiness": org["smallBusiness"],
-        "distanceSalesPrinciple": "ORIGIN",
+        "distanceSalesPrinciple": org["distanceSalesPrinciple"],
         "businessFeatures": ["E_INVOICING"] if org["eInvoice"] else [],
     }
 
 
 def posting_categories(call):
-    del call
-    return categories.public_view()
+    return categories.public_view(call.settings.today)
 
 
 API_RULES = Map(
@@ -75,6 +76,11 @@ API_RULES = Map(
         ),
         Rule("/v1/vouchers", endpoint=(api_vouchers.create, "vouchers.write"), methods=["POST"]),
         Rule(
+            "/v1/vouchers",
+            endpoint=(api_vouchers.find_by_number, "vouchers.read"),
+            methods=["GET"],
+        ),
+        Rule(
             "/v1/vouchers/<voucher_id>",
             endpoint=(api_vouchers.read, "vouchers.read"),
             methods=["GET"],
@@ -89,6 +95,7 @@ API_RULES = Map(
             endpoint=(api_files.upload, "files.write"),
             methods=["POST"],
         ),
+        Rule("/v1/files", endpoint=(api_files.upload_scan, "files.write"), methods=["POST"]),
         Rule(
             "/v1/voucherlist",
             endpoint=(api_vouchers.voucherlist, "vouchers.read"),
@@ -117,6 +124,9 @@ class SandboxApp:
         self.counters = counters
         self.settings = settings
         self.oauth = oauth
+        self.failures = faults.FailureScript()
+        # Organisations whose contract does not cover the API: every /v1 call answers 402.
+        self.payment_required = set()
         # The SandboxServer sets itself here: /_sandbox/ drives it like a test would.
         self.sandbox = None
 
@@ -183,20 +193,27 @@ class SandboxApp:
             raise ApiError(
                 429, "Rate limit exceeded", headers=headers if self.settings.retry_after else None
             )
+        if caller.organization_id in self.payment_required:
+            self.counters.add("payment_required")
+            raise ApiError(402, "Payment Required: the contract does not include this service")
         adapter = API_RULES.bind_to_environ(request.environ)
         (handler, scope), values = adapter.match()
         require_scope(caller, scope)
-        fault = self.injector.choose() if request.method in WRITE_METHODS else None
-        if fault == faults.UNAVAILABLE:
-            self.counters.add("fault_503")
-            raise ApiError(503, "Service Unavailable")
         call = Call(
             request,
             caller,
             self.store.organization(caller.organization_id),
             self.store,
             self.counters,
+            self.settings,
         )
+        scripted = self.failures.take(request.method)
+        if scripted is not None:
+            return self.scripted_failure(call, handler, values, scripted)
+        fault = self.injector.choose() if request.method in WRITE_METHODS else None
+        if fault == faults.UNAVAILABLE:
+            self.counters.add("fault_503")
+            raise ApiError(503, "Service Unavailable")
         response = self.carry_out(call, handler, values)
         if fault == faults.GATEWAY_TIMEOUT:
             self.counters.add("fault_504")
@@ -205,6 +222,16 @@ class SandboxApp:
             self.counters.add("dropped")
             _drop(request.environ)
         return response
+
+    def scripted_failure(self, call, handler, values, scripted):
+        """The failure a test asked for, after carrying the request out if it said so."""
+        self.counters.add(f"scripted_{scripted.status}")
+        if scripted.carried_out:
+            self.carry_out(call, handler, values)
+        body = faults.SCRIPTED[scripted.status][0]
+        if body is None:
+            raise ApiError(scripted.status, REASONS[scripted.status])
+        return json_response(body, scripted.status)
 
     def carry_out(self, call, handler, values):
         """The handler's answer; errors become answers too, since a 504 hides them."""

@@ -8,7 +8,17 @@ import json
 
 from .errors import json_response
 
-CONFIG_KEYS = ("fault_rate", "latency_ms", "drop_rate", "rate", "burst", "retry_after", "token_ttl")
+CONFIG_KEYS = (
+    "fault_rate",
+    "latency_ms",
+    "drop_rate",
+    "rate",
+    "burst",
+    "retry_after",
+    "token_ttl",
+    "today",
+    "contact_settle_s",
+)
 
 
 def dispatch(app, request):
@@ -46,6 +56,7 @@ def _organizations(sandbox, request, body):
         small_business=body.get("smallBusiness", False),
         api_key=body.get("apiKey"),
         e_invoice=body.get("eInvoice", False),
+        distance_sales=body.get("distanceSalesPrinciple", "ORIGIN"),
     )
     return {"organizationId": org_id}
 
@@ -68,6 +79,26 @@ def _mark_paid(sandbox, request, body):
     return {"ok": True}
 
 
+def _payment_required(sandbox, request, body):
+    sandbox.set_payment_required(body.get("organizationId"), body.get("required", True))
+    return {"ok": True}
+
+
+def _fail_next(sandbox, request, body):
+    sandbox.fail_next(
+        body["status"],
+        times=body.get("times", 1),
+        carried_out=body.get("carriedOut"),
+        method=body.get("method"),
+    )
+    return {"ok": True}
+
+
+def _voucher_status(sandbox, request, body):
+    sandbox.set_voucher_status(body["voucherId"], body["voucherStatus"])
+    return {"ok": True}
+
+
 ROUTES = {
     ("/_sandbox/counters", "GET"): _counters,
     ("/_sandbox/config", "POST"): _config,
@@ -77,4 +108,7 @@ ROUTES = {
     ("/_sandbox/expire-tokens", "POST"): _expire_tokens,
     ("/_sandbox/revoke", "POST"): _revoke,
     ("/_sandbox/mark-paid", "POST"): _mark_paid,
+    ("/_sandbox/voucher-status", "POST"): _voucher_status,
+    ("/_sandbox/payment-required", "POST"): _payment_required,
+    ("/_sandbox/fail-next", "POST"): _fail_next,
 }

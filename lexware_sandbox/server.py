@@ -14,6 +14,9 @@ from .ratelimit import RateLimiter
 from .store import Store
 
 DEFAULT_ORGANIZATION = "Muster Handwerk GmbH"
+TAX_TYPES = ("net", "gross", "vatfree")
+DISTANCE_SALES = ("ORIGIN", "DESTINATION")
+VOUCHER_STATUSES = ("open", "paid", "paidoff", "voided", "transferred", "sepadebit", "unchecked")
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -113,7 +116,7 @@ class SandboxServer:
     def configure(self, **options):
         limiter_keys = {"rate", "burst"}
         fault_keys = {"fault_rate", "drop_rate", "latency_ms", "seed"}
-        settings_keys = {"retry_after", "token_ttl", "code_ttl"}
+        settings_keys = {"retry_after", "token_ttl", "code_ttl", "today", "contact_settle_s"}
         unknown = set(options) - limiter_keys - fault_keys - settings_keys
         if unknown:
             raise TypeError(f"unknown sandbox options: {', '.join(sorted(unknown))}")
@@ -137,12 +140,45 @@ class SandboxServer:
         return self.store.docs("contacts")
 
     def add_organization(
-        self, company_name, tax_type="net", small_business=False, api_key=None, e_invoice=False
+        self,
+        company_name,
+        tax_type="net",
+        small_business=False,
+        api_key=None,
+        e_invoice=False,
+        distance_sales="ORIGIN",
     ):
-        org_id = self.store.add_organization(company_name, tax_type, small_business, e_invoice)
+        if tax_type not in TAX_TYPES:
+            raise ValueError(f"taxType must be one of {', '.join(TAX_TYPES)}")
+        if distance_sales not in DISTANCE_SALES:
+            raise ValueError(f"distanceSalesPrinciple must be one of {', '.join(DISTANCE_SALES)}")
+        org_id = self.store.add_organization(
+            company_name, tax_type, small_business, e_invoice, distance_sales
+        )
         if api_key:
             self.store.register_api_key(api_key, org_id)
         return org_id
+
+    def default_organization(self):
+        return self.store.organizations()[0]["id"]
+
+    def set_payment_required(self, organization_id=None, required=True):
+        """Makes every /v1 call of the organisation (default: the first) answer 402,
+        as Lexware does when the contract does not cover the API; or ends that."""
+        organization_id = organization_id or self.default_organization()
+        if required:
+            self.app.payment_required.add(organization_id)
+        else:
+            self.app.payment_required.discard(organization_id)
+
+    def fail_next(self, status, times=1, carried_out=None, method=None):
+        """The next `times` /v1 requests (of `method`, if given) answer `status`.
+
+        500 (Lexware's documented body), 502, 503 and 504. Whether the request was
+        carried out first defaults to how Lexware's gateway behaves: only a 504 was.
+        Requests refused before (401, 429, 402, 403) do not use a scripted failure.
+        """
+        self.app.failures.add(status, times=times, carried_out=carried_out, method=method)
 
     def expire_access_tokens(self):
         self.store.expire_access_tokens()
@@ -154,11 +190,15 @@ class SandboxServer:
         self.store.revoke_all()
 
     def mark_paid(self, voucher_id):
-        doc = self.store.get_doc("vouchers", voucher_id)
-        if doc is None:
-            raise KeyError(voucher_id)
-        paid = {**doc, "voucherStatus": "paid", "paidDate": now_berlin()}
-        self.store.replace_doc("vouchers", paid, doc["version"])
+        self.store.set_voucher_status(voucher_id, "paid", now_berlin())
+
+    def set_voucher_status(self, voucher_id, status):
+        """What the web app does to a voucher: `voided`, `transferred` (locked for the
+        tax advisor), `open` again, … A voucher that is not open refuses PUT."""
+        if status not in VOUCHER_STATUSES:
+            raise ValueError(f"unknown voucher status {status}")
+        paid_date = now_berlin() if status in ("paid", "paidoff") else None
+        self.store.set_voucher_status(voucher_id, status, paid_date)
 
     def edit_contact_in_web_app(self, contact_id, **fields):
         """Changes a contact as the web app may: lists with several entries included."""

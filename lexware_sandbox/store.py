@@ -15,7 +15,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS organizations (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
     company_name TEXT NOT NULL, tax_type TEXT NOT NULL,
-    small_business INTEGER NOT NULL, e_invoice INTEGER NOT NULL);
+    small_business INTEGER NOT NULL, e_invoice INTEGER NOT NULL,
+    distance_sales TEXT NOT NULL DEFAULT 'ORIGIN');
 CREATE TABLE IF NOT EXISTS api_keys (key TEXT PRIMARY KEY, organization_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS contacts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
@@ -45,6 +46,11 @@ class Store:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.executescript(SCHEMA)
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(organizations)")}
+        if "distance_sales" not in columns:  # a database from before the column
+            self._db.execute(
+                "ALTER TABLE organizations ADD COLUMN distance_sales TEXT NOT NULL DEFAULT 'ORIGIN'"
+            )
 
     def close(self):
         with self._lock:
@@ -64,12 +70,15 @@ class Store:
 
     # organisations and API keys
 
-    def add_organization(self, company_name, tax_type, small_business, e_invoice):
+    def add_organization(
+        self, company_name, tax_type, small_business, e_invoice, distance_sales="ORIGIN"
+    ):
         org_id = str(uuid.uuid4())
         self._run(
-            "INSERT INTO organizations (id, company_name, tax_type, small_business, e_invoice)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (org_id, company_name, tax_type, int(small_business), int(e_invoice)),
+            "INSERT INTO organizations"
+            " (id, company_name, tax_type, small_business, e_invoice, distance_sales)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (org_id, company_name, tax_type, int(small_business), int(e_invoice), distance_sales),
         )
         return org_id
 
@@ -222,6 +231,15 @@ class Store:
     def revoke_connection(self, connection_id):
         self._run("UPDATE connections SET revoked = 1 WHERE id = ?", (connection_id,))
 
+    def set_voucher_status(self, voucher_id, status, paid_date=None):
+        """Sets the status as the web app or a payment would; the version moves on."""
+        with self._lock:
+            doc = self.get_doc("vouchers", voucher_id)
+            if doc is None:
+                raise KeyError(voucher_id)
+            changed = {**doc, "voucherStatus": status, "paidDate": paid_date}
+            return self.replace_doc("vouchers", changed, doc["version"])
+
     def revoke_all(self):
         self._run("UPDATE connections SET revoked = 1")
 
@@ -233,4 +251,5 @@ def _organization(row):
         "taxType": row["tax_type"],
         "smallBusiness": bool(row["small_business"]),
         "eInvoice": bool(row["e_invoice"]),
+        "distanceSalesPrinciple": row["distance_sales"],
     }

@@ -84,3 +84,38 @@ def test_web_page_links_the_document_it_serves(api, sandbox, voucher_id):
     assert served.content == PDF
     assert served.headers["Content-Type"] == "application/pdf"
     assert api.get("/files/unknown").status_code == 404
+
+
+def scan(api, data=None, name="beleg.pdf", content=PDF):
+    return api.post(
+        "/v1/files",
+        files={"file": (name, content)},
+        data={"type": "voucher"} if data is None else data,
+    )
+
+
+def test_post_files_makes_a_new_unchecked_voucher_not_a_sales_one(api, sandbox):
+    response = scan(api)
+    assert response.status_code == 202
+    file_id = response.json()["id"]
+    [made] = sandbox.vouchers()
+    assert made["voucherStatus"] == "unchecked"
+    assert made["files"] == [file_id]
+    assert sandbox.counters()["scans_uploaded"] == 1
+    assert sandbox.counters()["files_uploaded"] == 0
+    sales = api.get(
+        "/v1/voucherlist",
+        params={"voucherType": "salesinvoice,salescreditnote", "voucherStatus": "any"},
+    )
+    assert sales.json()["content"] == []
+    unchecked = api.get(
+        "/v1/voucherlist", params={"voucherType": "any", "voucherStatus": "unchecked"}
+    )
+    assert [entry["id"] for entry in unchecked.json()["content"]] == [made["id"]]
+
+
+def test_post_files_rules(api, sandbox):
+    assert issues(scan(api, data={})) == {("missing_entity", "type")}
+    assert issues(scan(api, data={"type": "invoice"})) == {("invalid_value", "type")}
+    assert issues(scan(api, name="beleg.txt")) == {("inacceptable_file_extension", "file")}
+    assert sandbox.vouchers() == []

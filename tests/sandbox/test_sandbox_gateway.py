@@ -141,3 +141,94 @@ def test_a_sandbox_runs_as_a_context_manager_on_a_free_port():
         assert first.url == f"http://127.0.0.1:{first.port}"
         assert Api(first.url, "k2").get("/v1/profile").status_code == 200
         assert Api(second.url, "k2").get("/v1/profile").status_code == 401
+
+
+def test_contract_problem_answers_402_for_that_organisation_only(sandbox, api):
+    sandbox.add_organization("Zahlt GmbH", api_key="paying")
+    sandbox.set_payment_required()
+    body = assert_regular_error(api.post("/v1/vouchers", json=voucher()), 402)
+    assert body["error"] == "Payment Required"
+    assert_regular_error(api.get("/v1/profile"), 402)
+    assert sandbox.vouchers() == []
+    assert sandbox.counters()["payment_required"] == 2
+    assert Api(sandbox.url, "paying").get("/v1/profile").status_code == 200
+    sandbox.set_payment_required(required=False)
+    assert api.get("/v1/profile").status_code == 200
+
+
+def test_contract_problem_over_http(sandbox, api):
+    org_id = api.get("/v1/profile").json()["organizationId"]
+    base = f"{sandbox.url}/_sandbox/payment-required"
+    requests.post(base, json={"organizationId": org_id}, timeout=5)
+    assert api.get("/v1/profile").status_code == 402
+    requests.post(base, json={"organizationId": org_id, "required": False}, timeout=5)
+    assert api.get("/v1/profile").status_code == 200
+
+
+def test_scripted_500_reads_as_documented_and_was_not_carried_out(sandbox, api):
+    sandbox.fail_next(500)
+    response = api.post("/v1/vouchers", json=voucher())
+    assert response.status_code == 500
+    assert response.json() == {"message": "Internal server error or rate limit exceeded"}
+    assert sandbox.vouchers() == []
+    assert api.post("/v1/vouchers", json=voucher()).status_code == 200
+    assert sandbox.counters()["scripted_500"] == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "carried_out", "made"),
+    [(500, True, 1), (502, None, 0), (503, None, 0), (504, None, 1), (504, False, 0)],
+)
+def test_scripted_failures_carried_out_or_not(sandbox, api, status, carried_out, made):
+    sandbox.fail_next(status, carried_out=carried_out)
+    assert api.post("/v1/vouchers", json=voucher()).status_code == status
+    assert len(sandbox.vouchers()) == made
+
+
+def test_scripted_failures_wait_for_their_method_and_count(sandbox, api):
+    sandbox.fail_next(503, times=2, method="POST")
+    assert api.get("/v1/profile").status_code == 200
+    assert_regular_error(api.post("/v1/vouchers", json=voucher()), 503)
+    assert_regular_error(api.post("/v1/vouchers", json=voucher()), 503)
+    assert api.post("/v1/vouchers", json=voucher()).status_code == 200
+    with pytest.raises(ValueError):
+        sandbox.fail_next(418)
+
+
+def test_scripted_failure_over_http(sandbox, api):
+    requests.post(
+        f"{sandbox.url}/_sandbox/fail-next", json={"status": 504, "method": "POST"}, timeout=5
+    )
+    response = api.post("/v1/vouchers", json=voucher())
+    assert response.json() == {"message": "Endpoint request timed out"}
+    assert len(sandbox.vouchers()) == 1
+
+
+def test_profile_answers_the_organisations_settings(sandbox):
+    sandbox.add_organization(
+        "Fern GmbH", tax_type="vatfree", api_key="fern", distance_sales="DESTINATION"
+    )
+    profile = Api(sandbox.url, "fern").get("/v1/profile").json()
+    assert profile["taxType"] == "vatfree"
+    assert profile["distanceSalesPrinciple"] == "DESTINATION"
+    assert {
+        "organizationId",
+        "companyName",
+        "connectionId",
+        "taxType",
+        "smallBusiness",
+        "distanceSalesPrinciple",
+        "businessFeatures",
+    } <= set(profile)
+    with pytest.raises(ValueError):
+        sandbox.add_organization("X", tax_type="brutto")
+    with pytest.raises(ValueError):
+        sandbox.add_organization("X", distance_sales="EVERYWHERE")
+
+
+def test_rate_limit_is_one_bucket_over_all_endpoints(sandbox):
+    api = Api(sandbox.url, API_KEY)
+    assert api.get("/v1/posting-categories").status_code == 200
+    assert api.get("/v1/contacts", params={"name": "Kunde"}).status_code == 200
+    assert api.post("/v1/vouchers", json=voucher()).status_code == 429
+    assert sandbox.vouchers() == []

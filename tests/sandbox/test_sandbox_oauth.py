@@ -270,3 +270,15 @@ def test_each_connection_has_its_own_bucket(sandbox):
     one, two = Api(sandbox.url, first["access_token"]), Api(sandbox.url, second["access_token"])
     assert [one.get("/v1/profile").status_code for _ in range(3)] == [200, 200, 429]
     assert two.get("/v1/profile").status_code == 200
+
+
+def test_token_takes_a_form_body_only(sandbox):
+    code = consent(sandbox)["code"]
+    response = requests.post(
+        f"{sandbox.url}/oauth2/token",
+        json={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+        auth=CLIENT,
+        timeout=5,
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request"}

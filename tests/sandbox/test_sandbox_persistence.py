@@ -1,6 +1,7 @@
 """State in a SQLite file survives a restart; the CLI serves it and says where."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,20 @@ def test_cli_prints_its_url_and_serves(tmp_path):
     finally:
         process.terminate()
         assert process.wait(timeout=5) == 0
+
+
+def test_a_database_from_before_the_distance_sales_column_opens(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE organizations (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE"
+        " NOT NULL, company_name TEXT NOT NULL, tax_type TEXT NOT NULL,"
+        " small_business INTEGER NOT NULL, e_invoice INTEGER NOT NULL)"
+    )
+    db.execute("INSERT INTO organizations VALUES (1, 'org-1', 'Alt GmbH', 'net', 0, 0)")
+    db.commit()
+    db.close()
+    with SandboxServer(db=str(path), api_keys=("old-key",)) as sandbox:
+        profile = Api(sandbox.url, "old-key").get("/v1/profile").json()
+    assert profile["organizationId"] == "org-1"
+    assert profile["distanceSalesPrinciple"] == "ORIGIN"

@@ -1,5 +1,7 @@
 """POST/GET/PUT /v1/vouchers: Lexware's rules, its answers, and what gets stored."""
 
+import time
+
 import pytest
 from sandbox_helpers import (
     GOODS,
@@ -353,3 +355,162 @@ def test_posting_categories_answer_the_documented_ids(api):
         "splitAllowed",
         "groupName",
     }
+
+
+OSS_ABROAD = "4ebd965a-7126-416c-9d8c-a5c9366ee473"
+OSS_ABROAD_SERVICES = "7ecea006-844c-4c98-a02d-aa3142640dd5"
+
+
+def test_tax_is_checked_per_rate_column_not_per_item(api):
+    # Each item is a cent and a half off, but the 19 % column adds up: accepted.
+    column_right = voucher(
+        totalGrossAmount=238.0,
+        totalTaxAmount=38.0,
+        voucherItems=[item(100.0, 20.5), item(100.0, 17.5, category=SERVICES)],
+    )
+    assert api.post("/v1/vouchers", json=column_right).status_code == 200
+    # Each item is within a cent, but the column is two cents off: refused, named
+    # by the column's first item.
+    column_wrong = voucher(
+        totalGrossAmount=345.02,
+        totalTaxAmount=45.02,
+        voucherItems=[
+            item(100.0, 7.0, rate=7),
+            item(100.0, 19.01),
+            item(100.0, 19.01, category=SERVICES),
+        ],
+    )
+    assert issues(api.post("/v1/vouchers", json=column_wrong)) == {
+        ("invalid_taxamount", "voucherItems[1].taxAmount")
+    }
+
+
+@pytest.mark.parametrize(
+    ("category", "rate", "tax"),
+    [(OSS_ABROAD, 20, 20.0), (OSS_ABROAD, 5.5, 5.5), (OSS_ABROAD_SERVICES, 21, 21.0)],
+)
+def test_other_eu_rates_only_in_the_categories_taxed_abroad(api, sandbox, category, rate, tax):
+    body = voucher(
+        useCollectiveContact=False,
+        contactId=customer_id(api),
+        totalGrossAmount=100.0 + tax,
+        totalTaxAmount=tax,
+        voucherItems=[item(100.0, tax, rate=rate, category=category)],
+    )
+    assert api.post("/v1/vouchers", json=body).status_code == 200
+    assert sandbox.vouchers()[0]["voucherItems"][0]["taxRatePercent"] == rate
+    for elsewhere in (GOODS, OSS_DISTANCE):
+        body["voucherItems"][0]["categoryId"] = elsewhere
+        assert ("invalid_value", "voucherItems[0].taxRatePercent") in issues(
+            api.post("/v1/vouchers", json=body)
+        )
+
+
+@pytest.mark.parametrize("rate", [15, 19.5, 100])
+def test_no_eu_country_has_this_rate(api, rate):
+    body = voucher(
+        useCollectiveContact=False,
+        contactId=customer_id(api),
+        voucherItems=[item(100.0, 19.0, rate=rate, category=OSS_ABROAD)],
+    )
+    assert ("invalid_value", "voucherItems[0].taxRatePercent") in issues(
+        api.post("/v1/vouchers", json=body)
+    )
+
+
+def test_kleinunternehmer_id_changed_on_2026_04_28(api, sandbox):
+    def kleinunternehmer_ids():
+        listed = {c["id"] for c in api.get("/v1/posting-categories").json()}
+        return listed & {KLEINUNTERNEHMER, OLD_KLEINUNTERNEHMER}
+
+    def post_with(category):
+        body = voucher(
+            totalGrossAmount=50.0,
+            totalTaxAmount=0.0,
+            voucherItems=[item(50.0, 0.0, rate=0, category=category)],
+        )
+        return api.post("/v1/vouchers", json=body)
+
+    sandbox.configure(today="2026-04-27")
+    assert kleinunternehmer_ids() == {OLD_KLEINUNTERNEHMER}
+    assert post_with(OLD_KLEINUNTERNEHMER).status_code == 200
+    assert ("invalid_value", "voucherItems[0].categoryId") in issues(post_with(KLEINUNTERNEHMER))
+    sandbox.configure(today="2026-04-28")
+    assert kleinunternehmer_ids() == {KLEINUNTERNEHMER}
+    assert post_with(KLEINUNTERNEHMER).status_code == 200
+    assert ("invalid_value", "voucherItems[0].categoryId") in issues(
+        post_with(OLD_KLEINUNTERNEHMER)
+    )
+
+
+def test_collective_contact_ignores_a_contact_id(api, sandbox):
+    body = voucher(contactId="7d2c6b3e-0000-0000-0000-000000000000")
+    assert api.post("/v1/vouchers", json=body).status_code == 200
+    stored = sandbox.vouchers()[0]
+    assert stored["contactId"] is None
+    assert stored["useCollectiveContact"] is True
+
+
+def test_credit_notes_carry_positive_amounts(api):
+    body = voucher(
+        type="salescreditnote",
+        totalGrossAmount=-119.0,
+        totalTaxAmount=-19.0,
+        voucherItems=[item(-100.0, -19.0)],
+    )
+    assert {
+        ("invalid_value", "totalGrossAmount"),
+        ("invalid_value", "totalTaxAmount"),
+        ("invalid_value", "voucherItems[0].amount"),
+        ("invalid_value", "voucherItems[0].taxAmount"),
+    } <= issues(api.post("/v1/vouchers", json=body))
+
+
+def test_shipping_date_comes_back_at_berlin_midnight_too(api):
+    body = voucher(voucherDate="2026-11-02", shippingDate="2026-10-25", dueDate="2026-03-29")
+    voucher_id = api.post("/v1/vouchers", json=body).json()["id"]
+    read = api.get(f"/v1/vouchers/{voucher_id}").json()
+    assert read["shippingDate"] == "2026-10-25T00:00:00.000+02:00"
+    assert read["voucherDate"] == "2026-11-02T00:00:00.000+01:00"
+    assert read["dueDate"] == "2026-03-29T00:00:00.000+01:00"
+
+
+def test_deprecated_search_by_number_answers_whole_vouchers(api):
+    wanted = api.post("/v1/vouchers", json=voucher(voucherNumber="R<1>&2")).json()["id"]
+    api.post("/v1/vouchers", json=voucher(voucherNumber="R<1>&20"))
+    response = api.get("/v1/vouchers", params={"voucherNumber": "R&lt;1&gt;&amp;2"})
+    assert response.status_code == 200
+    [found] = response.json()["content"]
+    assert found["id"] == wanted
+    assert found["voucherItems"][0]["categoryId"] == GOODS
+    assert found["voucherDate"] == "2026-11-24T00:00:00.000+01:00"
+    unescaped = api.get("/v1/vouchers", params={"voucherNumber": "R<1>&2"})
+    assert unescaped.json()["content"] == []
+    assert_regular_error(api.get("/v1/vouchers"), 400)
+
+
+@pytest.mark.parametrize("status", ["transferred", "voided", "paidoff"])
+def test_put_is_refused_for_locked_vouchers(api, sandbox, status):
+    voucher_id = api.post("/v1/vouchers", json=voucher()).json()["id"]
+    sandbox.set_voucher_status(voucher_id, status)
+    current = api.get(f"/v1/vouchers/{voucher_id}").json()
+    assert current["voucherStatus"] == status
+    response = api.put(
+        f"/v1/vouchers/{voucher_id}", json=voucher(remark="zu spät", version=current["version"])
+    )
+    assert ("invalid_value", "voucherStatus") in issues(response)
+    with pytest.raises(ValueError):
+        sandbox.set_voucher_status(voucher_id, "lost")
+
+
+def test_a_new_contact_may_be_unusable_for_a_moment(api, sandbox):
+    sandbox.configure(contact_settle_s=0.3)
+    body = voucher(useCollectiveContact=False, contactId=customer_id(api))
+    assert ("invalid_value", "contactId") in issues(api.post("/v1/vouchers", json=body))
+    time.sleep(0.35)
+    assert api.post("/v1/vouchers", json=body).status_code == 200
+
+
+def test_new_contacts_are_usable_at_once_by_default(api):
+    body = voucher(useCollectiveContact=False, contactId=customer_id(api))
+    assert api.post("/v1/vouchers", json=body).status_code == 200
