@@ -141,6 +141,23 @@ class TestAccessDenied(TransferCase):
         self.assertEqual(move.lexware_state, "sent")
         self._voucher(move)
 
+    def test_the_words_are_german_for_a_german_reader(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.admin.lang = "de_DE"
+        move = self._invoice([(10.0, self.tax_19)], invoice_user_id=self.admin.id)
+        denied = LexwareAccessDenied(403, reason=MISSING_VOUCHERS_WRITE)
+        with patch.object(LexwareClient, "create_voucher", side_effect=denied):
+            self._run_cron()
+        self.assertEqual(move.lexware_state, "pending")
+        self.assertEqual(self.company.lexware_connection_state, "reconnect_needed")
+        self.assertIn(
+            f"verweigert dieser Verbindung eine Berechtigung, die sie braucht "
+            f"(HTTP 403: {MISSING_VOUCHERS_WRITE})",
+            self.company.lexware_last_error,
+        )
+        notification = self._admin_notifications()[:1]
+        self.assertIn("bleiben vorgemerkt", str(notification.mail_message_id.body))
+
     # -- connecting -----------------------------------------------------------------------
 
     def test_connecting_without_profile_read_says_which_permission_is_missing(self):
