@@ -128,13 +128,24 @@ class TestAccessDenied(TransferCase):
         key = self.company.sudo().lexware_api_key
         notified_before = self._admin_notifications()
         move = self._invoice([(10.0, self.tax_19)])
-        denied = LexwareAccessDenied(402, request="POST /v1/vouchers")
-        with patch.object(LexwareClient, "create_voucher", side_effect=denied):
+        # The organisation's contract no longer covers the API: every call answers 402.
+        self.sandbox.set_payment_required(self.organization_id)
+        with patch.object(
+            LexwareClient, "get_profile", autospec=True, side_effect=LexwareClient.get_profile
+        ) as profile:
             self._run_cron()
+        profile.assert_not_called()
         self._assert_waiting_for_reconnect(
-            move, ["contract (HTTP 402)", "Lexware Office plan"], notified_before
+            move, ["contract (HTTP 402", "Lexware Office plan"], notified_before
         )
 
+        # Connecting while the contract is still not in order says so.
+        with self.assertRaises(UserError) as caught:
+            self._connect_company(self.company, api_key=key)
+        self.assertIn("contract (HTTP 402", str(caught.exception))
+        self.assertNotIn("refused this API key", str(caught.exception))
+
+        self.sandbox.set_payment_required(self.organization_id, required=False)
         self._connect_company(self.company, api_key=key)
         self.assertFalse(self.company.lexware_last_error)
         self._run_cron()
@@ -177,16 +188,3 @@ class TestAccessDenied(TransferCase):
             self._connect_oauth(fewer)
         self.assertIn("HTTP 403: Missing scope vouchers.read", str(caught.exception))
         self.assertNotEqual(self.company.lexware_connection_state, "connected")
-
-    def test_an_api_key_of_a_lapsed_contract_is_not_called_wrong(self):
-        key = self.company.sudo().lexware_api_key
-        self.company.sudo()._lexware_action_disconnect()
-        denied = LexwareAccessDenied(402, reason="Payment required")
-        with (
-            patch.object(LexwareClient, "get_profile", side_effect=denied),
-            self.assertRaises(UserError) as caught,
-        ):
-            self._connect_company(self.company, api_key=key)
-        message = str(caught.exception)
-        self.assertIn("contract (HTTP 402: Payment required)", message)
-        self.assertNotIn("refused this API key", message)

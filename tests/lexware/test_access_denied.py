@@ -138,3 +138,13 @@ def test_a_connection_without_vouchers_write_is_denied_by_the_sandbox(app, fast_
     assert caught.value.reason == "Missing scope vouchers.write"
     assert handed == [], "no refresh"
     assert fast_sandbox.vouchers(number="R-403") == []
+
+
+def test_an_organisation_whose_contract_lapsed_is_denied_by_the_sandbox(client, fast_sandbox):
+    fast_sandbox.set_payment_required()
+    with pytest.raises(LexwareAccessDenied) as caught:
+        client.create_voucher(voucher_payload("R-402"))
+    assert caught.value.status == 402
+    assert "Payment Required" in caught.value.reason
+    fast_sandbox.set_payment_required(required=False)
+    assert client.get_profile()["organizationId"]
