@@ -9,7 +9,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from ..lexware import LexwareAccessDenied, LexwareClient
+from ..lexware import LexwareAccessDenied, LexwareClient, LexwareRetryableError
 from ..wizard import lexware_export_wizard as export_wizard
 from .common import SANDBOX_API_KEY as API_KEY
 from .common import LexwareSandboxCase
@@ -272,6 +272,25 @@ class TestExportLexwareFirst(ExportCase):
                 self.assertNotIn("Try again in a moment", message)
                 self.assertFalse(self._transfer(invoice))
                 self.assertFalse(self.env["lexware.export.run"].search([]))
+
+    def test_lexware_in_trouble_says_so_in_words_and_queues_nothing(self):
+        day = date(2017, 6, 8)
+        invoice = self._invoice(day)
+        trouble = LexwareRetryableError(
+            "Lexware GET /v1/voucherlist: server trouble (503), gave up after 5 attempts",
+            status=503,
+        )
+        wizard = self._wizard(day, day, user=self.accountant)
+        with (
+            patch.object(LexwareClient, "iter_voucherlist", side_effect=trouble),
+            self.assertRaises(UserError) as caught,
+        ):
+            wizard.action_export()
+        message = str(caught.exception)
+        self.assertIn("Lexware Office has a server problem (HTTP 503).", message)
+        self.assertNotIn("/v1/voucherlist", message)
+        self.assertIn("Try again in a moment", message)
+        self.assertFalse(self._transfer(invoice))
 
 
 class TestExportQueue(ExportCase):

@@ -313,7 +313,7 @@ class LexwareExportWizard(models.TransientModel):
                 self.env._(
                     "Lexware could not tell which invoices it already has, so nothing was "
                     "queued. Try again in a moment.\n\n%(error)s",
-                    error=str(error),
+                    error=self.env["lexware.transfer"]._lexware_trouble_words(error),
                 )
             ) from error
 
