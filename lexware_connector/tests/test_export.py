@@ -251,6 +251,9 @@ class TestExportLexwareFirst(ExportCase):
             wizard.action_export()
         self.assertFalse(self._transfer(invoice))
         self.assertFalse(self.env["lexware.export.run"].search([]))
+        # Marked at once (outside tests in a transaction of its own), so the settings
+        # offer Connect although the export is rolled back.
+        self.assertEqual(self.company.lexware_connection_state, "reconnect_needed")
 
     def test_a_denied_permission_or_contract_says_so_and_queues_nothing(self):
         day = date(2017, 6, 7)
@@ -261,9 +264,11 @@ class TestExportLexwareFirst(ExportCase):
         ):
             with self.subTest(status=denied.status):
                 wizard = self._wizard(day, day, user=self.accountant)
+                # Not assertRaises: Odoo's rolls back a savepoint, and the company is marked
+                # in a transaction of its own outside tests.
                 with (
                     patch.object(LexwareClient, "iter_voucherlist", side_effect=denied),
-                    self.assertRaises(UserError) as caught,
+                    self.assertRaisesRegex(UserError, "Nothing was queued") as caught,
                 ):
                     wizard.action_export()
                 message = str(caught.exception)
@@ -272,6 +277,9 @@ class TestExportLexwareFirst(ExportCase):
                 self.assertNotIn("Try again in a moment", message)
                 self.assertFalse(self._transfer(invoice))
                 self.assertFalse(self.env["lexware.export.run"].search([]))
+                self.assertEqual(self.company.lexware_connection_state, "reconnect_needed")
+                self.assertIn(words, self.company.lexware_last_error)
+                self.company.sudo().lexware_connection_state = "connected"
 
     def test_lexware_in_trouble_says_so_in_words_and_queues_nothing(self):
         day = date(2017, 6, 8)

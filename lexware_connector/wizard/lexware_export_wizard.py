@@ -2,6 +2,7 @@ import logging
 import time
 from datetime import date
 
+import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -293,14 +294,13 @@ class LexwareExportWizard(models.TransientModel):
         client = self.company_id._lexware_client()
         try:
             yield from client.iter_voucherlist(voucher_types, first, last)
-        except LexwareAccessDenied as error:
-            raise UserError(
-                self.env._(
-                    "%(problem)s Nothing was queued.",
-                    problem=self.company_id._lexware_access_denied_words(error),
-                )
-            ) from error
         except LexwareAuthError as error:
+            self._lexware_reconnect_needed(error)
+            if isinstance(error, LexwareAccessDenied):
+                problem = self.company_id._lexware_access_denied_words(error)
+                raise UserError(
+                    self.env._("%(problem)s Nothing was queued.", problem=problem)
+                ) from error
             raise UserError(
                 self.env._(
                     "Lexware refused the connection of %(company)s. Reconnect it in the "
@@ -316,6 +316,23 @@ class LexwareExportWizard(models.TransientModel):
                     error=self.env["lexware.transfer"]._lexware_trouble_words(error),
                 )
             ) from error
+
+    def _lexware_reconnect_needed(self, error):
+        """The company shows "reconnect needed" and the admins hear of it at once, in a
+        transaction of its own: the UserError that follows rolls this one back."""
+        company = self.company_id.sudo()
+        if not self.env["lexware.transfer"]._lexware_real_transactions():
+            company._lexware_authorization_lost(error)
+            return
+        try:
+            with self.env.registry.cursor() as cr:
+                # This transaction may hold the company's row: never wait on ourselves.
+                cr.execute("SET LOCAL lock_timeout = '5s'")
+                company.with_env(company.env(cr=cr))._lexware_authorization_lost(error)
+        except psycopg2.OperationalError:
+            _logger.warning(
+                "Lexware: company %s could not be marked as needing a reconnect", company.id
+            )
 
     def _lexware_queue(self, run, move_ids):
         """Queue the invoices through the engine's own door, a thousand at a time."""
