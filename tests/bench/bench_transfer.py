@@ -5,7 +5,8 @@ Run: python tests/bench/bench_transfer.py [--config FILE --db NAME]
 
 Without --config/--db it makes its own database (lx_bench_transfer under /tmp, ~75 s the
 first time) with setup/odoo_db.py, starts a sandbox limited like Lexware (2 req/s) and
-connects the main company with the sandbox's API key. Three measurements:
+connects the main company with the sandbox's API key. The sandbox runs in its own process, as
+Lexware is another server. Three measurements:
 
 1. posting: --post draft invoices posted one by one, auto transfer off, then on, twice in
    alternation; every round is rolled back. Target ratio on/off <= 1.10.
@@ -24,15 +25,15 @@ The invoices of 2 and 3 stay in the database (their transfers are sent).
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "lexware_connector")]
+sys.path[:0] = [str(ROOT), str(ROOT / "lexware_connector"), str(Path(__file__).parent)]
 
-from lexware_sandbox import SandboxServer  # noqa: E402
+from sandbox_process import API_KEY, SandboxProcess  # noqa: E402
 
-API_KEY = "sandbox-api-key"
 BENCH_DB = "lx_bench_transfer"
 
 
@@ -205,7 +206,7 @@ def main():
 
     odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
     registry = Registry(db_name)
-    with SandboxServer(rate=2.0, burst=2) as sandbox:
+    with tempfile.TemporaryDirectory() as workdir, SandboxProcess(workdir) as sandbox:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
             params = env["ir.config_parameter"]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -67,6 +68,10 @@ class SandboxProcess:
 
     def counters(self):
         return self.get("/_sandbox/counters")
+
+    def vouchers(self, number=None):
+        query = f"?{urllib.parse.urlencode({'number': number})}" if number is not None else ""
+        return self.get("/_sandbox/vouchers" + query)
 
     def stop(self):
         if self.process.poll() is None:
