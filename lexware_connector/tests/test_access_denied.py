@@ -45,6 +45,13 @@ class TestAccessDenied(TransferCase):
         company.with_user(self.admin)._lexware_finish_oauth(callback["code"][0])
         return self.company
 
+    @staticmethod
+    def _watching_profile():
+        """Counts the calls of GET /v1/profile, which still go to the sandbox."""
+        return patch.object(
+            LexwareClient, "get_profile", autospec=True, side_effect=LexwareClient.get_profile
+        )
+
     def _admin_notifications(self):
         return self.env["mail.notification"].search(
             [("res_partner_id", "=", self.admin.partner_id.id)], order="id desc"
@@ -90,9 +97,7 @@ class TestAccessDenied(TransferCase):
         self.assertEqual(move.lexware_state, "pending")
         # The profile answers with this connection: asking it would keep the company
         # "connected" and the cron retrying the same invoice for ever.
-        with patch.object(
-            LexwareClient, "get_profile", autospec=True, side_effect=LexwareClient.get_profile
-        ) as profile:
+        with self._watching_profile() as profile:
             self._run_cron()
         profile.assert_not_called()
         self._assert_waiting_for_reconnect(
@@ -113,9 +118,7 @@ class TestAccessDenied(TransferCase):
     def test_a_lost_authorization_is_still_verified_first(self):
         """Only 402 and 403 skip the check; a refused token may have been rotated."""
         move = self._invoice([(10.0, self.tax_19)])
-        with patch.object(
-            LexwareClient, "get_profile", autospec=True, side_effect=LexwareClient.get_profile
-        ) as profile:
+        with self._watching_profile() as profile:
             self.company.sudo()._lexware_authorization_lost(RuntimeError("401"))
         profile.assert_called_once()
         self.assertEqual(self.company.lexware_connection_state, "connected")
@@ -130,9 +133,7 @@ class TestAccessDenied(TransferCase):
         move = self._invoice([(10.0, self.tax_19)])
         # The organisation's contract no longer covers the API: every call answers 402.
         self.sandbox.set_payment_required(self.organization_id)
-        with patch.object(
-            LexwareClient, "get_profile", autospec=True, side_effect=LexwareClient.get_profile
-        ) as profile:
+        with self._watching_profile() as profile:
             self._run_cron()
         profile.assert_not_called()
         self._assert_waiting_for_reconnect(

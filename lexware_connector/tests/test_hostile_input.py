@@ -12,7 +12,6 @@ reason in words (no traceback, no Python repr), a chatter message and an activit
 row may leave anything in `sending`.
 """
 
-import random
 import re
 from dataclasses import dataclass
 from unittest.mock import patch
@@ -25,7 +24,7 @@ from odoo.tools import html2plaintext, mute_logger
 
 from ..lexware.categories import DOCUMENTED_IDS
 from ..lexware.voucher import REMARK_LIMIT
-from .test_transfer_common import TransferCase
+from .test_transfer_common import TransferCase, seed_for_504
 
 SENT, FAILED, REFUSED = "sent", "failed", "refused"
 REVENUE = DOCUMENTED_IDS["revenue_general"]
@@ -76,16 +75,6 @@ HOSTILE = (
     Row("long_reference_on_usd_invoice", "_build_long_ref_usd", SENT, "", "_check_usd"),
     Row("credit_note_with_discount_line", "_build_credit_note", SENT, "", "_check_credit_note"),
 )
-
-
-def _seed_for_504():
-    """A sandbox seed whose first write fault is a 504 (carried out, answer lost)."""
-    for seed in range(1000):
-        draws = random.Random(seed)
-        draws.random()
-        if draws.random() >= 0.5:
-            return seed
-    raise AssertionError("no seed")
 
 
 class TestHostileInput(TransferCase):
@@ -187,7 +176,7 @@ class TestHostileInput(TransferCase):
         return self.env["res.partner"].create({"name": name, **values})
 
     def _fail_next_write_with_504(self):
-        self.sandbox.configure(fault_rate=1.0, seed=_seed_for_504())
+        self.sandbox.configure(fault_rate=1.0, seed=seed_for_504())
         self.addCleanup(self.sandbox.configure, fault_rate=0.0)
 
     def _faults_off_and_due_now(self, move):
