@@ -226,7 +226,7 @@ class AccountMove(models.Model):
         )
         move = self.sudo()
         move.message_post(body=body, subtype_xmlid="mail.mt_note")
-        user = move.invoice_user_id or move._lexware_accountant()
+        user = move._lexware_failure_reader()
         if user:
             move.activity_schedule(
                 "lexware_connector.mail_activity_lexware_failed",
@@ -234,6 +234,11 @@ class AccountMove(models.Model):
                 note=plaintext2html(reason),
                 user_id=user.id,
             )
+
+    def _lexware_failure_reader(self):
+        """Who gets the activity when the transfer fails: the salesperson, else an
+        accountant of the company."""
+        return self.invoice_user_id or self._lexware_accountant()
 
     def _lexware_accountant(self):
         group = self.env.ref("account.group_account_manager", raise_if_not_found=False)

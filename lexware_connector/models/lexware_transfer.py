@@ -590,7 +590,7 @@ class LexwareTransfer(models.Model):
         the activity (the invoice's salesperson, else an accountant), else the company's."""
         self.ensure_one()
         move = self.move_id.sudo()
-        user = move.invoice_user_id or move._lexware_accountant()
+        user = move._lexware_failure_reader()
         for lang in (user.lang, move.company_id.partner_id.lang, self.env.lang):
             if lang and self.env["res.lang"]._get_code(lang):
                 return lang
