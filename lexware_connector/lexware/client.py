@@ -20,8 +20,6 @@ from urllib3.util.retry import Retry
 
 from .errors import (
     NETWORK,
-    RATE_LIMITED,
-    SERVER_TROUBLE,
     TIMEOUT,
     LexwareAccessDenied,
     LexwareAuthError,
@@ -68,9 +66,10 @@ class ApiKeyAuth:
 
 
 class _TryAgain(Exception):
-    """One attempt failed in a way that is safe to repeat; `kind` as in `errors`."""
+    """One attempt failed in a way that is safe to repeat; `kind` as in `errors`, given
+    where the status does not tell it (no answer came)."""
 
-    def __init__(self, reason, *, kind, status=None, retry_after=None):
+    def __init__(self, reason, *, kind=None, status=None, retry_after=None):
         super().__init__(reason)
         self.reason = reason
         self.kind = kind
@@ -286,20 +285,14 @@ class LexwareClient:
                 status, parse_issues(body), denial_reason(body), request=f"{method} {path}"
             )
         if status == 429:
-            raise _TryAgain(
-                "rate limited (429)",
-                kind=RATE_LIMITED,
-                status=429,
-                retry_after=_retry_after(response),
-            )
+            raise _TryAgain("rate limited (429)", status=429, retry_after=_retry_after(response))
         if status >= 500 and method == "POST":
             raise LexwareOutcomeUnknownError(
                 f"Lexware {method} {path} answered {status}; it may have been carried out",
                 status=status,
-                kind=SERVER_TROUBLE,
             )
         if status in _SERVER_TROUBLE:
-            raise _TryAgain(f"server trouble ({status})", kind=SERVER_TROUBLE, status=status)
+            raise _TryAgain(f"server trouble ({status})", status=status)
         raise LexwarePermanentError(status, parse_issues(_json_or_none(response)))
 
 
