@@ -9,7 +9,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from client_helpers import API_KEY, REDIRECT_URI, consent
 
+import lexware.client
 from lexware import ApiKeyAuth, LexwareClient, OAuthApp, make_pkce_pair
+
+
+@pytest.fixture
+def short_backoff(monkeypatch):
+    """Retries after milliseconds, for tests about what is retried, not when."""
+    monkeypatch.setattr(lexware.client, "BACKOFF_BASE", 0.01)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import pytest
 from client_helpers import consent, voucher_payload
 
-import lexware.client
 from lexware import (
     SCOPES,
     ApiKeyAuth,
@@ -23,10 +22,7 @@ from lexware import (
     make_pkce_pair,
 )
 
-
-@pytest.fixture(autouse=True)
-def short_backoff(monkeypatch):
-    monkeypatch.setattr(lexware.client, "BACKOFF_BASE", 0.01)
+pytestmark = pytest.mark.usefixtures("short_backoff")
 
 
 def reply(status, body=None):

@@ -3,7 +3,6 @@
 import pytest
 from client_helpers import API_KEY, voucher_payload
 
-import lexware.client
 from lexware import (
     ApiKeyAuth,
     LexwareClient,
@@ -13,10 +12,7 @@ from lexware import (
     errors,
 )
 
-
-@pytest.fixture(autouse=True)
-def short_backoff(monkeypatch):
-    monkeypatch.setattr(lexware.client, "BACKOFF_BASE", 0.01)
+pytestmark = pytest.mark.usefixtures("short_backoff")
 
 
 def test_503_and_504_after_create_are_unknown_and_not_resent(client, fast_sandbox):

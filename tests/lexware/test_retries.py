@@ -10,7 +10,6 @@ import time
 import pytest
 from client_helpers import free_port
 
-import lexware.client
 from lexware import (
     ApiKeyAuth,
     LexwareAuthError,
@@ -21,10 +20,7 @@ from lexware import (
     errors,
 )
 
-
-@pytest.fixture(autouse=True)
-def short_backoff(monkeypatch):
-    monkeypatch.setattr(lexware.client, "BACKOFF_BASE", 0.01)
+pytestmark = pytest.mark.usefixtures("short_backoff")
 
 
 def make_client(url, **options):

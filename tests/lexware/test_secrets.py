@@ -5,7 +5,6 @@ import logging
 import pytest
 from client_helpers import API_KEY, voucher_payload
 
-import lexware.client
 from lexware import (
     ApiKeyAuth,
     LexwareAuthError,
@@ -18,9 +17,7 @@ from lexware import (
 CLIENT_SECRET = "sandbox-secret"
 
 
-@pytest.fixture(autouse=True)
-def short_backoff(monkeypatch):
-    monkeypatch.setattr(lexware.client, "BACKOFF_BASE", 0.01)
+pytestmark = pytest.mark.usefixtures("short_backoff")
 
 
 def assert_no_secret(text, secrets):
