@@ -17,8 +17,7 @@ from ..models.lexware_transfer import (
     SETTLE_SENDING,
     TIME_BUDGET_MAX,
 )
-from .test_transfer_common import TransferCase
-from .test_transfer_failures import _seed_for_504
+from .test_transfer_common import TransferCase, seed_for_504
 
 
 class TestTransferRecovery(TransferCase):
@@ -105,7 +104,7 @@ class TestTransferRecovery(TransferCase):
     def test_the_first_retry_after_an_unknown_outcome_comes_within_a_minute(self):
         self._known_customer()
         move = self._invoice([(81.0, self.tax_19)])
-        self.sandbox.configure(fault_rate=1.0, seed=_seed_for_504())
+        self.sandbox.configure(fault_rate=1.0, seed=seed_for_504())
         self.addCleanup(self.sandbox.configure, fault_rate=0.0)
         before = fields.Datetime.now()
         self._run_cron()
