@@ -7,6 +7,7 @@ from .errors import (
     LexwareAuthError,
     LexwareError,
     LexwareOutcomeUnknownError,
+    LexwareOutOfTimeError,
     LexwarePermanentError,
     LexwareRetryableError,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "LexwareClient",
     "LexwareError",
     "LexwareOutcomeUnknownError",
+    "LexwareOutOfTimeError",
     "LexwarePermanentError",
     "LexwareRetryableError",
     "OAuthApp",

@@ -24,6 +24,7 @@ from .errors import (
     LexwareAccessDenied,
     LexwareAuthError,
     LexwareOutcomeUnknownError,
+    LexwareOutOfTimeError,
     LexwarePermanentError,
     LexwareRetryableError,
     denial_reason,
@@ -34,6 +35,10 @@ from .ratelimit import DEFAULT_SLACK, shared_bucket
 _logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUTS = (5, 30)  # (connect, read) seconds; Lexware's gateway gives up after 30 s
+GATEWAY_TIMEOUT = 30  # seconds after which Lexware's gateway answers 504
+DEFAULT_MAX_ATTEMPTS = 5
+# Seconds one call may spend in pauses between its attempts and in waits for the rate limit.
+DEFAULT_MAX_WAIT = 60.0
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 PAGE_SIZE_MAX = 250
@@ -77,6 +82,10 @@ class _TryAgain(Exception):
         self.retry_after = retry_after
 
 
+class _OutOfTime(Exception):
+    """No time is left before the deadline for the next attempt."""
+
+
 class _Unauthorized(Exception):
     def __init__(self, authorization):
         super().__init__("401")
@@ -100,8 +109,8 @@ class LexwareClient:
         rate=2.0,
         *,
         timeouts=DEFAULT_TIMEOUTS,
-        max_attempts=5,
-        max_wait=60.0,
+        max_attempts=DEFAULT_MAX_ATTEMPTS,
+        max_wait=DEFAULT_MAX_WAIT,
         session=None,
     ):
         self._base_url = base_url.rstrip("/")
@@ -110,11 +119,23 @@ class LexwareClient:
         self._max_attempts = max_attempts
         self._max_wait = max_wait
         self._session = session or _new_session()
+        self._deadline = None
         bucket_key = hashlib.sha256(f"{self._base_url}\0{auth.bucket_key}".encode()).hexdigest()
         self._bucket = shared_bucket(bucket_key, rate * DEFAULT_SLACK, burst=1)
 
     def __repr__(self):
         return f"LexwareClient({self._base_url!r}, auth={self._auth!r})"
+
+    def set_deadline(self, deadline):
+        """Make every request end by `deadline` (a `time.monotonic()` value; None: no end).
+
+        An attempt starts only with its connect timeout and a second to spare before the
+        deadline, and its read timeout is shortened to end by it; pauses and waits for the
+        rate limit that would leave no such room are not taken. A request that has no time
+        for its first attempt raises `LexwareOutOfTimeError` (nothing was sent); one that
+        runs out of time after failed attempts gives up as after its last attempt.
+        """
+        self._deadline = deadline
 
     # -- typed calls ----------------------------------------------------------------------
 
@@ -217,31 +238,74 @@ class LexwareClient:
             answer = None
 
     def _request(self, method, path, *, params=None, json=None, files=None):
-        attempt, waited, refreshed = 0, 0.0, False
+        attempt, waited, refreshed, last = 0, 0.0, False, None
         while True:
             attempt += 1
             try:
+                waited += self._wait_for_token(waited)
                 return self._attempt(method, path, attempt, params=params, json=json, files=files)
+            except _OutOfTime:
+                if last is None:
+                    raise LexwareOutOfTimeError(
+                        f"Lexware {method} {path}: no time left before the deadline"
+                    ) from None
+                raise self._given_up(method, path, last, attempt - 1) from None
             except _Unauthorized as unauthorized:
                 if refreshed or not self._auth.can_refresh:
                     raise LexwareAuthError(
                         f"Lexware refused the credentials on {method} {path} (401)", status=401
                     ) from None
+                if self._time_left() < sum(self._timeouts) + 1:
+                    raise LexwareOutOfTimeError(
+                        f"Lexware {method} {path}: no time left to renew the access token"
+                    ) from None
                 self._auth.refresh_after_401(unauthorized.authorization)
                 refreshed = True
             except _TryAgain as again:
+                last = again
                 waited += self._pause_or_give_up(method, path, again, attempt, waited)
+
+    def _time_left(self):
+        if self._deadline is None:
+            return float("inf")
+        return self._deadline - time.monotonic()
+
+    def _wait_for_token(self, waited):
+        """Wait for the rate limit within the call's wait budget and the deadline; answer
+        the seconds waited. Counted with the pauses, so that the last attempt of a call
+        leaves at most `max_attempts` connect timeouts plus `max_wait` after it began."""
+        room = min(self._max_wait - waited, self._time_left() - self._timeouts[0] - 1)
+        wait = self._bucket.acquire(max_wait=max(room, 0.0))
+        if wait is None:
+            raise _OutOfTime()
+        return wait
+
+    def _attempt_timeouts(self):
+        """The (connect, read) timeouts of an attempt starting now, shortened to end by the
+        deadline; _OutOfTime when not even the connect timeout fits."""
+        connect, read = self._timeouts
+        left = self._time_left()
+        if left < connect + 1:
+            raise _OutOfTime()
+        return connect, min(read, left - connect)
+
+    def _given_up(self, method, path, again, attempts):
+        return LexwareRetryableError(
+            f"Lexware {method} {path}: {again.reason}, gave up after {attempts} attempts",
+            status=again.status,
+            retry_after=again.retry_after,
+            kind=again.kind,
+        )
 
     def _pause_or_give_up(self, method, path, again, attempt, waited):
         """Sleep before the next attempt and answer how long; raise when the budget is spent."""
         delay = _backoff(attempt, again.retry_after)
-        if attempt >= self._max_attempts or waited + delay > self._max_wait:
-            raise LexwareRetryableError(
-                f"Lexware {method} {path}: {again.reason}, gave up after {attempt} attempts",
-                status=again.status,
-                retry_after=again.retry_after,
-                kind=again.kind,
-            )
+        if (
+            attempt >= self._max_attempts
+            or waited + delay > self._max_wait
+            or delay + self._timeouts[0] + 1 > self._time_left()
+        ):
+            raise self._given_up(method, path, again, attempt)
         _logger.info(
             "Lexware %s %s: %s; attempt %d/%d, retrying in %.2f s",
             method,
@@ -258,14 +322,14 @@ class LexwareClient:
         return delay
 
     def _attempt(self, method, path, attempt, **send):
-        self._bucket.acquire()
+        timeouts = self._attempt_timeouts()
         authorization = self._auth.authorization()
         try:
             response = self._session.request(
                 method,
                 self._base_url + path,
                 headers={"Authorization": authorization},
-                timeout=self._timeouts,
+                timeout=timeouts,
                 **send,
             )
         except requests.RequestException as exc:

@@ -93,6 +93,13 @@ class LexwareRetryableError(LexwareError):
         self.retry_after = retry_after
 
 
+class LexwareOutOfTimeError(LexwareRetryableError):
+    """The caller's deadline left no time for the request: nothing of it was sent."""
+
+    def __init__(self, message):
+        super().__init__(message, kind=TIMEOUT)
+
+
 class LexwareOutcomeUnknownError(LexwareError):
     """A call that is not safe to repeat may or may not have been carried out.
 

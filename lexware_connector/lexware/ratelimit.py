@@ -45,17 +45,24 @@ class TokenBucket:
             self._rate, self._burst = float(rate), float(burst)
             self._tokens = min(self._tokens, self._burst)
 
-    def reserve(self):
-        """Take one token; answer how many seconds the caller must wait before using it."""
+    def reserve(self, max_wait=None):
+        """Take one token; answer how many seconds the caller must wait before using it.
+
+        None, and no token taken, when that wait would be longer than `max_wait`.
+        """
         with self._lock:
             self._refill()
+            wait = max(0.0, (1.0 - self._tokens) / self._rate)
+            if max_wait is not None and wait > max_wait:
+                return None
             self._tokens -= 1.0
-            return max(0.0, -self._tokens / self._rate)
+            return wait
 
-    def acquire(self):
-        """Wait for a token; answer the seconds waited."""
-        wait = self.reserve()
-        if wait > 0:
+    def acquire(self, max_wait=None):
+        """Wait for a token; answer the seconds waited, or None (nothing taken, nothing
+        waited) when the wait would be longer than `max_wait`."""
+        wait = self.reserve(max_wait)
+        if wait:
             self._sleep(wait)
         return wait
 

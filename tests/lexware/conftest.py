@@ -4,6 +4,7 @@ connection on a GET, a Retry-After)."""
 
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -32,7 +33,8 @@ def client(fast_sandbox):
 
 
 class ScriptedServer:
-    """Answers each request with the next scripted reply; ("drop",) closes without answering.
+    """Answers each request with the next scripted reply; ("drop",) closes without answering,
+    ("slow", seconds, reply) answers `reply` after a pause.
 
     Once the script is used up it answers 200 `{}`.
     """
@@ -64,6 +66,9 @@ class ScriptedServer:
                 self.rfile.read(length)
                 server.seen.append((self.command, self.path))
                 reply = server.script.pop(0) if server.script else (200, {}, b"{}")
+                if reply[0] == "slow":
+                    time.sleep(reply[1])
+                    reply = reply[2]
                 if reply[0] == "drop":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)

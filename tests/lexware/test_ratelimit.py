@@ -37,6 +37,15 @@ def test_burst_then_spacing():
     assert waits == [0.0, 0.0, 0.5, 0.5]
 
 
+def test_a_wait_longer_than_allowed_takes_no_token():
+    clock = FakeClock()
+    bucket = TokenBucket(1.0, burst=1, clock=clock, sleep=clock.sleep)
+    assert bucket.acquire() == 0.0
+    assert bucket.acquire(max_wait=0.5) is None
+    assert clock.now == 0.0, "nothing waited"
+    assert bucket.acquire(max_wait=1.0) == 1.0, "the refused caller took no slot"
+
+
 def test_idle_time_refills_only_up_to_the_burst():
     clock = FakeClock()
     bucket = TokenBucket(2.0, burst=1, clock=clock, sleep=clock.sleep)

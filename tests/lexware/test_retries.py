@@ -15,6 +15,7 @@ from lexware import (
     LexwareAuthError,
     LexwareClient,
     LexwareOutcomeUnknownError,
+    LexwareOutOfTimeError,
     LexwarePermanentError,
     LexwareRetryableError,
     errors,
@@ -137,3 +138,48 @@ def test_other_server_errors_are_not_repeated_on_get(scripted):
     with pytest.raises(LexwarePermanentError):
         make_client(scripted.url).get_profile()
     assert len(scripted.seen) == 1
+
+
+# -- a deadline: the cron holds each invoice to one, so that no watchdog kills it mid-POST
+
+
+def test_no_time_before_the_deadline_sends_nothing(scripted):
+    client = make_client(scripted.url)
+    client.set_deadline(time.monotonic() + 4.0)  # less than the 5 s connect timeout and 1 s
+    with pytest.raises(LexwareOutOfTimeError):
+        client.create_voucher({"voucherNumber": "R1"})
+    assert scripted.seen == []
+
+
+def test_an_attempt_is_cut_to_end_by_the_deadline(scripted):
+    scripted.script = [("slow", 3.0, reply(200, {"companyName": "ACME"}))]
+    client = make_client(scripted.url)
+    started = time.monotonic()
+    client.set_deadline(started + 6.5)  # 5 s to connect, 1.5 s left to read
+    with pytest.raises(LexwareRetryableError) as caught:
+        client.get_profile()
+    assert not isinstance(caught.value, LexwareOutOfTimeError), "it was tried"
+    assert caught.value.kind == errors.TIMEOUT
+    assert time.monotonic() - started < 2.5
+    assert len(scripted.seen) == 1
+
+
+def test_no_pause_past_the_deadline(scripted):
+    scripted.script = [reply(429, **{"Retry-After": "3"}), reply(200, {"ok": True})]
+    client = make_client(scripted.url)
+    started = time.monotonic()
+    client.set_deadline(started + 8.0)  # the pause of 3 s leaves no 6 s for an attempt
+    with pytest.raises(LexwareRetryableError) as caught:
+        client.get_profile()
+    assert caught.value.status == 429
+    assert time.monotonic() - started < 1.0
+    assert len(scripted.seen) == 1
+
+
+def test_a_deadline_far_enough_changes_nothing(scripted):
+    scripted.script = [reply(503), reply(200, {"companyName": "ACME"})]
+    client = make_client(scripted.url)
+    client.set_deadline(time.monotonic() + 60.0)
+    assert client.get_profile() == {"companyName": "ACME"}
+    client.set_deadline(None)
+    assert client.get_profile() == {}
