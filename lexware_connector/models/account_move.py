@@ -396,12 +396,12 @@ class AccountMove(models.Model):
     # -- the PDF --------------------------------------------------------------------------
 
     def _lexware_invoice_pdf(self):
-        """(filename, content) of the invoice's PDF: the stored one, else rendered."""
+        """(filename, content) of the invoice's own PDF: the one Odoo stored for it, else
+        rendered now. Never another PDF of the chatter: the first one there may be the
+        customer's purchase order, attached to the draft."""
         self.ensure_one()
         filename = (self.name or "invoice").replace("/", "_") + ".pdf"
         attachment = self.sudo().invoice_pdf_report_id
-        if not attachment and self.message_main_attachment_id.mimetype == "application/pdf":
-            attachment = self.sudo().message_main_attachment_id
         content = attachment.raw if attachment else self._lexware_render_pdf()
         if len(content) > MAX_FILE_SIZE:
             size = f"{len(content):,}"

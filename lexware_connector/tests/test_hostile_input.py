@@ -24,7 +24,7 @@ from odoo.tools import html2plaintext, mute_logger
 
 from ..lexware.categories import DOCUMENTED_IDS
 from ..lexware.voucher import REMARK_LIMIT
-from .test_transfer_common import TransferCase, seed_for_504
+from .test_transfer_common import FAKE_PDF, TransferCase, seed_for_504
 
 SENT, FAILED, REFUSED = "sent", "failed", "refused"
 REVENUE = DOCUMENTED_IDS["revenue_general"]
@@ -74,7 +74,10 @@ HOSTILE = (
     Row("reference_of_700_characters", "_build_long_ref", SENT, "", "_check_long_ref"),
     Row("long_reference_on_usd_invoice", "_build_long_ref_usd", SENT, "", "_check_usd"),
     Row("credit_note_with_discount_line", "_build_credit_note", SENT, "", "_check_credit_note"),
+    Row("purchase_order_pdf_on_the_draft", "_build_po_on_draft", SENT, "", "_check_own_pdf"),
+    Row("pdf_posted_in_the_chatter_after_posting", "_build_pdf_after", SENT, "", "_check_own_pdf"),
 )
+PURCHASE_ORDER_PDF = b"%PDF-1.4\n% Bestellung des Kunden, not the invoice\n"
 
 
 class TestHostileInput(TransferCase):
@@ -351,6 +354,23 @@ class TestHostileInput(TransferCase):
             [(125.0, self.tax_19), (12.5, self.tax_7)], ref=LONG_REF, currency_id=self.usd.id
         )
 
+    def _build_po_on_draft(self):
+        move = self._invoice([(40.0, self.tax_19)], post=False)
+        move.message_post(
+            body="Bestellung", attachments=[("Bestellung 4711.pdf", PURCHASE_ORDER_PDF)]
+        )
+        self.assertEqual(move.message_main_attachment_id.raw, PURCHASE_ORDER_PDF)
+        move.action_post()
+        return move
+
+    def _build_pdf_after(self):
+        move = self._invoice([(41.0, self.tax_19)])
+        move.message_post(
+            body="Lieferschein", attachments=[("Lieferschein.pdf", PURCHASE_ORDER_PDF)]
+        )
+        self.assertEqual(move.message_main_attachment_id.raw, PURCHASE_ORDER_PDF)
+        return move
+
     def _build_credit_note(self):
         return self._invoice(
             [(200.0, self.tax_19, 1, 10), (-30.0, self.tax_19), (50.0, self.tax_7)],
@@ -462,6 +482,10 @@ class TestHostileInput(TransferCase):
             self._items(voucher), {(19, REVENUE): (150.0, 28.5), (7, REVENUE): (50.0, 3.5)}
         )
         self.assertEqual(voucher["totalGrossAmount"], 232.0)
+
+    def _check_own_pdf(self, move, voucher):
+        _filename, content = self.sandbox.store.file(voucher["files"][0])
+        self.assertEqual(content, FAKE_PDF + move.name.encode(), "the invoice's own PDF")
 
 
 def _row_test(row):

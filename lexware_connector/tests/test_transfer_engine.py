@@ -79,3 +79,18 @@ class TestTransferHappyPath(TransferCase):
         move.invalidate_recordset(["invoice_pdf_report_id"])
         self.assertEqual(move._lexware_invoice_pdf()[1], stored)
         self.assertEqual(move._lexware_invoice_pdf()[0], move.name.replace("/", "_") + ".pdf")
+
+    def test_a_pdf_in_the_chatter_is_not_taken_for_the_invoice(self):
+        purchase_order = b"%PDF-1.4\n% the customer's purchase order\n"
+        move = self._invoice([(10.0, self.tax_19)], post=False)
+        move.message_post(
+            body="Bestellung des Kunden", attachments=[("Bestellung.pdf", purchase_order)]
+        )
+        self.assertEqual(move.message_main_attachment_id.raw, purchase_order)
+        move.action_post()
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        files = self._voucher(move)["files"]
+        self.assertEqual(len(files), 1)
+        _filename, content = self.sandbox.store.file(files[0])
+        self.assertEqual(content, FAKE_PDF + move.name.encode(), "the invoice's own PDF")
