@@ -16,15 +16,26 @@ SETTLE_SENDING has passed since its last POST left, so that a request still unde
 Lexware when its worker died has landed before the lookup.
 """
 
+import datetime
 import logging
+import threading
 import time
 from datetime import timedelta
+from decimal import Decimal
 
 from odoo import api, fields, models, modules, sql_db
 from odoo.exceptions import UserError
-from odoo.tools import config
+from odoo.service.server import SLEEP_INTERVAL
+from odoo.tools import config, format_amount, format_date
 from odoo.tools.translate import LazyTranslate
 
+from ..lexware.client import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_TIMEOUTS,
+    GATEWAY_TIMEOUT,
+    SALES_VOUCHER_TYPES,
+)
 from ..lexware.contact import ContactError
 from ..lexware.errors import (
     NETWORK,
@@ -34,10 +45,12 @@ from ..lexware.errors import (
     LexwareAuthError,
     LexwareError,
     LexwareOutcomeUnknownError,
+    LexwareOutOfTimeError,
     LexwarePermanentError,
     LexwareRetryableError,
 )
 from ..lexware.voucher import VoucherError, build_voucher
+from .res_partner import LexwareContactUnsureError
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -58,11 +71,41 @@ TRANSFER_STATES = [
     ("failed", "Failed"),
 ]
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
-# A dead worker's last POST has landed at Lexware (or never will) after this pause.
-SETTLE_SENDING = timedelta(minutes=2)
-# One run of the cron stops taking rows after this share of the cron's real-time limit
-# (and after TIME_BUDGET_MAX seconds), so that the worker's watchdog never kills it mid-POST.
-TIME_BUDGET_SHARE = 0.25
+
+# How long a POST may still land at Lexware after the call that sent it began (`claimed_at`
+# is noted just before). The client repeats a POST only while it surely has not left (429,
+# a failed connect), so its last try leaves at most one connect timeout per attempt plus
+# the call's pauses and waits for the rate limit after the call began: 5 x 5 s + 60 s =
+# 85 s. Lexware's gateway answers or gives up 30 s after that. What it passed on may still
+# be booked behind it after it gave up (a 504 "may have been carried out"): that work gets
+# the gateway's 30 s once more. 85 + 30 + 30 = 145 s.
+LANDING_SECONDS = (
+    DEFAULT_MAX_ATTEMPTS * DEFAULT_TIMEOUTS[0] + DEFAULT_MAX_WAIT + 2 * GATEWAY_TIMEOUT
+)
+# The lookup after an unknown outcome waits that long, and a second more, since the stored
+# times drop their fractions: a dead worker's `sending` row is taken up, and the first retry
+# after a 5xx or a timeout comes, no earlier than this after the POST.
+LANDING_WAIT = timedelta(seconds=LANDING_SECONDS + 1)
+SETTLE_SENDING = LANDING_WAIT
+
+# The cron's time. Odoo's watchdog kills a cron worker that runs past its real-time limit
+# (limit_time_real_cron, else limit_time_real), mid-POST if need be, and disables a cron
+# killed again and again. A row is started only while the time used in the watchdog period
+# plus the row's worst case stays under that limit, and the client holds each row to a
+# deadline (`LexwareClient.set_deadline`), so its requests, retries and pauses cannot
+# outlast it: without one, a row's requests could take minutes (5 attempts of 35 s each
+# and 60 s of pauses per request).
+# A row needs at least one request with its full timeouts (connect 5 s + read 30 s) ...
+ROW_TIME_MIN = float(sum(DEFAULT_TIMEOUTS))
+# ... and gets at most this much for its requests;
+ROW_TIME_MAX = 120.0
+# besides its requests it renders the PDF, writes the chatter and commits.
+ROW_LOCAL_TIME = 10.0
+# A prefork cron worker tells the watchdog it is alive and then sleeps until a job is due
+# (at most SLEEP_INTERVAL and its jitter of up to 9 s) before it runs the jobs: that sleep
+# is part of the watchdog period, and nothing in the job tells how long it was.
+PREFORK_SLEEP = SLEEP_INTERVAL + 10
+# One run starts rows for at most this long, so that the other crons get their turn.
 TIME_BUDGET_MAX = 60.0
 MAX_FILE_SIZE = 5_242_880
 # The first key of the two-key advisory lock: "LXW" in ASCII, the second key is the company.
@@ -200,8 +243,8 @@ class LexwareTransfer(models.Model):
         """Send due rows, one invoice at a time, committing after each step."""
         done = 0
         skipped_companies = set()
-        deadline = time.monotonic() + self._lexware_time_budget()
-        while done < batch_size and time.monotonic() < deadline:
+        clock = self._lexware_clock()
+        while done < batch_size and clock.row_deadline() is not None:
             row = self._lexware_claim(skipped_companies)
             if row is None:
                 break
@@ -213,39 +256,48 @@ class LexwareTransfer(models.Model):
                 continue
             try:
                 company_done = self._lexware_run_company(
-                    row, skipped_companies, batch_size - done, company_lock, deadline
+                    row, skipped_companies, batch_size - done, company_lock, clock
                 )
             finally:
                 company_lock.close()
             done += company_done
             skipped_companies.add(row.company_id.id)
-        remaining = self._lexware_due_count()
-        if remaining and time.monotonic() >= deadline:
-            # Out of time: a fresh run, triggered at once, takes the rest. Odoo would call
-            # this run again within the same watchdog period if it heard of the rest.
-            self._lexware_trigger()
-            remaining = 0
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        stopped_early = done >= batch_size or clock.out_of_time()
+        if stopped_early and self._lexware_due_count():
+            # Odoo calls a job that reports work left again at once, up to
+            # MAX_BATCH_PER_CRON_JOB times in the same call of the worker: all of it in one
+            # watchdog period, and nothing in the job tells such a repeat from a fresh call.
+            # So the run never reports work left: a fresh run, triggered at once, takes the
+            # rest, in a watchdog period of its own.
+            if clock.fresh_run_has_time():
+                self._lexware_trigger()
+            else:
+                _logger.warning(
+                    "Lexware: the cron's real-time limit of %s s leaves no time to send an "
+                    "invoice safely (%s s are needed); raise limit_time_real_cron",
+                    clock.limit,
+                    clock.fresh_run_needs(),
+                )
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
         self._lexware_schedule_next()
         self._lexware_commit()
         return done
 
     @api.model
-    def _lexware_time_budget(self):
-        """Seconds one cron run may take rows for; unlimited outside the cron."""
+    def _lexware_clock(self):
+        """The time of this run, measured against the cron worker's real-time limit."""
         if not self.env.context.get("cron_id"):
-            return float("inf")
-        limit = config.get("limit_time_real_cron") or 0
-        if limit < 0:
-            limit = config.get("limit_time_real") or 0
-        if limit <= 0:
-            return TIME_BUDGET_MAX
-        return min(TIME_BUDGET_MAX, limit * TIME_BUDGET_SHARE)
+            return RunClock(limit=None, used=0.0, run_max=None)
+        return RunClock(
+            limit=_cron_time_limit(),
+            used=_cron_time_used(),
+            run_max=TIME_BUDGET_MAX,
+            used_at_start=_cron_time_used_at_start(),
+        )
 
-    def _lexware_run_company(
-        self, first_row, skipped_companies, budget, company_lock=None, deadline=None
-    ):
-        """Work off the company of `first_row` (claimed and locked) while the lock is held."""
+    def _lexware_run_company(self, first_row, skipped_companies, budget, company_lock, clock):
+        """Work off the company of `first_row` (claimed and locked) while the lock is held
+        and the run has time for another row."""
         company = first_row.company_id
         done = 0
         row = first_row
@@ -256,23 +308,42 @@ class LexwareTransfer(models.Model):
             _logger.info("Lexware: company %s cannot send now: %s", company.id, error)
             self._lexware_rollback()
             return 0
-        while row is not None:
-            if company_lock is not None and not _still_locked(company_lock):
-                # The lock's connection is gone: another worker may take the company now.
-                _logger.warning("Lexware: lost the lock of company %s; stopping", company.id)
-                self._lexware_rollback()
-                break
-            row._lexware_start_attempt()
-            self._lexware_commit()
-            carry_on = row.with_context(lang=row._lexware_lang())._lexware_attempt(client)
-            self._lexware_commit()
-            done += 1
-            if not carry_on or done >= budget:
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-            row = self._lexware_claim(skipped_companies, company_ids=[company.id])
+        try:
+            while row is not None:
+                if not _still_locked(company_lock):
+                    # The lock's connection is gone: another worker may take the company now.
+                    _logger.warning("Lexware: lost the lock of company %s; stopping", company.id)
+                    self._lexware_rollback()
+                    break
+                deadline = clock.row_deadline()
+                if deadline is None:
+                    # Not enough time left for the worst case of a row: it waits, untouched.
+                    self._lexware_rollback()
+                    break
+                client.set_deadline(deadline)
+                carry_on = row._lexware_take_up(client, clock)
+                self._lexware_commit()
+                done += 1
+                if not carry_on or done >= budget:
+                    break
+                row = self._lexware_claim(skipped_companies, company_ids=[company.id])
+        finally:
+            client.set_deadline(None)
         return done
+
+    def _lexware_take_up(self, client, clock):
+        """Start an attempt at this claimed row and make it; False when the company's
+        batch must stop."""
+        self.ensure_one()
+        row = self.with_context(lang=self._lexware_lang())
+        if self.attempts >= MAX_ATTEMPTS:
+            # Its attempts are spent, yet it is due: its worker died in each of them (or
+            # in the error handling). Lexware is not asked again.
+            row._lexware_give_up_at_claim()
+            return True
+        self._lexware_start_attempt()
+        self._lexware_commit()
+        return row._lexware_attempt(client, clock)
 
     @api.model
     def _lexware_due_domain_sql(self):
@@ -395,9 +466,47 @@ class LexwareTransfer(models.Model):
             values["outcome_unknown"] = True
         self.write(values)
 
-    def _lexware_attempt(self, client):
-        """One attempt at the row; False when the company's batch must stop."""
+    def _lexware_give_up_at_claim(self):
+        if self.state == "sending":
+            if not self.voucher_id:
+                # Its last POST may have gone through: a retry looks the number up first.
+                self.outcome_unknown = True
+            reason = self.env._(
+                "each attempt broke off before it was finished (Odoo stopped while sending)."
+            )
+        else:
+            reason = self.last_error or self.env._("no reason was recorded.")
+        self._lexware_fail(
+            self.env._(
+                "Gave up after %(attempts)s attempts: %(reason)s",
+                attempts=self.attempts,
+                reason=reason,
+            )
+        )
+
+    def _lexware_attempt(self, client, clock=None):
+        """One attempt at the row; False when the company's batch must stop.
+
+        The row leaves `sending` whatever happens. Should recording the outcome fail as
+        well (a bug, the database), that is rolled back, and the row waits for a retry that
+        looks the invoice up in Lexware first.
+        """
         self.ensure_one()
+        try:
+            return self._lexware_attempt_and_record(client, clock)
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            _logger.exception(
+                "Lexware: recording the outcome for invoice %s failed", self.move_id.id
+            )
+            self._lexware_rollback()
+            self._lexware_forget_nothing(self.move_id)
+            self._lexware_retry_later(
+                self.env._("Unexpected error (%(error)s).", error=type(error).__name__),
+                landing=True,
+            )
+            return True
+
+    def _lexware_attempt_and_record(self, client, clock):
         move = self.move_id
         try:
             if not self.voucher_id and self.outcome_unknown:
@@ -420,6 +529,19 @@ class LexwareTransfer(models.Model):
             self.write({"state": "pending", "attempts": max(self.attempts - 1, 0)})
             self.company_id.sudo()._lexware_authorization_lost(error)
             return False
+        except LexwareOutOfTimeError:
+            # The run's time is up, not Lexware's: the row is due again at once, and this
+            # attempt does not count.
+            self.write(
+                {
+                    "state": "pending",
+                    "attempts": max(self.attempts - 1, 0),
+                    "next_attempt_at": False,
+                }
+            )
+            if clock is not None:
+                clock.ran_out = True
+            return False
         except LexwareOutcomeUnknownError as error:
             if not self.voucher_id:
                 self.outcome_unknown = True
@@ -429,8 +551,12 @@ class LexwareTransfer(models.Model):
                     "%(problem)s Lexware may have booked the invoice anyway: Odoo looks it up "
                     "there before sending it again.",
                     problem=self._lexware_trouble_words(error),
-                )
+                ),
+                landing=True,
             )
+        except LexwareContactUnsureError as error:
+            _logger.info("Lexware: invoice %s: %s", move.id, error)
+            self._lexware_retry_later(self._lexware_trouble_words(error), landing=True)
         except LexwareRetryableError as error:
             _logger.info("Lexware: invoice %s: %s", move.id, error)
             self._lexware_retry_later(
@@ -460,7 +586,8 @@ class LexwareTransfer(models.Model):
             # to a concurrent update, say): look the voucher and the contact up first.
             self._lexware_forget_nothing(move)
             self._lexware_retry_later(
-                self.env._("Unexpected error (%(error)s).", error=type(error).__name__)
+                self.env._("Unexpected error (%(error)s).", error=type(error).__name__),
+                landing=True,
             )
         return True
 
@@ -472,14 +599,93 @@ class LexwareTransfer(models.Model):
             partner.lexware_contact_unsure = True
 
     def _lexware_adopt_existing_voucher(self, client):
-        """After an unknown outcome: the voucher Lexware already has, if any."""
+        """After an unknown outcome: the voucher Lexware already holds for this invoice.
+
+        Only a voucher of the invoice's type, date and gross is this invoice. Another one
+        under its number (booked there by hand, say) is left for a person: the row fails
+        with what differs, and stays to be looked up first, so that no retry sends the
+        invoice while that voucher is there.
+        """
+        move = self.move_id
+        found = client.find_vouchers_by_number(move.name, voucher_types=SALES_VOUCHER_TYPES)
+        others = []
+        for voucher in found:
+            differences = self._lexware_voucher_differences(voucher)
+            if not differences:
+                self.write({"voucher_id": voucher["id"], "outcome_unknown": False})
+                self._lexware_commit()
+                _logger.info("Lexware: invoice %s was already booked as %s", move.id, voucher["id"])
+                return
+            if voucher.get("voucherStatus") != "voided":
+                others.append((voucher, differences))
+        if others:
+            raise LexwareTransferFailure(self._lexware_mismatch_words(others))
+
+    def _lexware_voucher_differences(self, voucher):
+        """How a voucherlist entry differs from this invoice: type, date, gross, in words."""
         move = self.move_id
         wanted = "salescreditnote" if move.move_type == "out_refund" else "salesinvoice"
-        found = client.find_vouchers_by_number(move.name, voucher_types=(wanted,))
-        if found:
-            self.write({"voucher_id": found[0]["id"], "outcome_unknown": False})
-            self._lexware_commit()
-            _logger.info("Lexware: invoice %s was already booked as %s", move.id, found[0]["id"])
+        differences = []
+        if voucher.get("voucherType") != wanted:
+            differences.append(
+                self.env._(
+                    "it is a %(found)s, not a %(wanted)s",
+                    found=self._lexware_type_words(voucher.get("voucherType")),
+                    wanted=self._lexware_type_words(wanted),
+                )
+            )
+        date = _date_part(voucher.get("voucherDate"))
+        if date != move.invoice_date:
+            differences.append(
+                self.env._(
+                    "its date is %(found)s, not %(wanted)s",
+                    found=format_date(self.env, date) if date else "-",
+                    wanted=format_date(self.env, move.invoice_date),
+                )
+            )
+        gross = _cents(voucher.get("totalAmount"))
+        wanted_gross = _cents(abs(move.amount_total_signed))
+        if gross != wanted_gross:
+            currency = move.company_id.currency_id
+            differences.append(
+                self.env._(
+                    "its total is %(found)s, not %(wanted)s",
+                    found="-" if gross is None else format_amount(self.env, float(gross), currency),
+                    wanted=format_amount(self.env, float(wanted_gross), currency),
+                )
+            )
+        return differences
+
+    def _lexware_type_words(self, voucher_type):
+        words = {
+            "salesinvoice": self.env._("sales invoice"),
+            "salescreditnote": self.env._("sales credit note"),
+        }
+        return words.get(voucher_type, voucher_type or "-")
+
+    def _lexware_mismatch_words(self, others):
+        lines = [
+            self.env._(
+                "Lexware already holds a voucher under the number %(number)s that is not this "
+                "invoice. Odoo neither took it for this invoice nor sent the invoice again:",
+                number=self.move_id.name,
+            )
+        ]
+        for voucher, differences in others:
+            lines.append(
+                self.env._(
+                    "- voucher %(voucher)s: %(differences)s",
+                    voucher=voucher.get("id"),
+                    differences="; ".join(differences),
+                )
+            )
+        lines.append(
+            self.env._(
+                "Check it in Lexware: if it is this invoice, correct it there; if it is "
+                "another document, give it another number there or void it. Then retry."
+            )
+        )
+        return "\n".join(lines)
 
     def _lexware_check_uploaded_file(self, client):
         if not self.file_uploaded and client.get_voucher(self.voucher_id).get("files"):
@@ -533,17 +739,19 @@ class LexwareTransfer(models.Model):
                 "outcome_unknown": False,
             }
         )
-        move._lexware_message_sent(self.voucher_id)
+        self._lexware_tell(move._lexware_message_sent, self.voucher_id)
 
     def _lexware_note_post(self):
         """On disk before a POST leaves: when a crash's row may be looked up safely."""
         self.claimed_at = fields.Datetime.now()
         self._lexware_commit()
 
-    def _lexware_retry_later(self, reason, retry_after=None):
+    def _lexware_retry_later(self, reason, retry_after=None, landing=False):
         """Back to pending with a growing pause; failed once the schedule is spent.
 
-        `reason` is a sentence in the reader's language (see `_lexware_lang`).
+        `reason` is a sentence in the reader's language (see `_lexware_lang`). `landing`:
+        a POST's outcome is unknown, so the retry, which looks it up, waits until a request
+        still under way at Lexware has landed.
         """
         if self.attempts >= MAX_ATTEMPTS:
             self._lexware_fail(
@@ -557,6 +765,8 @@ class LexwareTransfer(models.Model):
         delay = RETRY_DELAYS[max(self.attempts - 1, 0)]
         if retry_after:
             delay = max(delay, timedelta(seconds=float(retry_after)))
+        if landing:
+            delay = max(delay, LANDING_WAIT)
         next_attempt = fields.Datetime.now() + delay
         self.write(
             {
@@ -569,7 +779,18 @@ class LexwareTransfer(models.Model):
 
     def _lexware_fail(self, reason):
         self.write({"state": "failed", "next_attempt_at": False, "last_error": reason})
-        self.move_id._lexware_message_failed(reason)
+        self._lexware_tell(self.move_id._lexware_message_failed, reason)
+
+    def _lexware_tell(self, message, *args):
+        """Post a chatter message (and activity) about this row. Should that fail, it is
+        undone and logged: the row's outcome, already written, stands without it."""
+        try:
+            with self.env.cr.savepoint():
+                message(*args)
+        except Exception:  # pylint: disable=broad-exception-caught
+            _logger.exception(
+                "Lexware: invoice %s: the message about its transfer failed", self.move_id.id
+            )
 
     @api.model
     def _lexware_issue_words(self, error):
@@ -609,7 +830,9 @@ class LexwareTransfer(models.Model):
             )
         if error.kind == TIMEOUT:
             return self.env._("Lexware Office did not answer in time.")
-        if error.kind == NETWORK and isinstance(error, LexwareOutcomeUnknownError):
+        if error.kind == NETWORK and isinstance(
+            error, (LexwareOutcomeUnknownError, LexwareContactUnsureError)
+        ):
             return self.env._("The connection to Lexware Office broke off.")
         if error.kind == NETWORK:
             return self.env._("Lexware Office could not be reached (no network connection).")
@@ -689,6 +912,97 @@ class LexwareTransfer(models.Model):
                         "outcome_unknown": False,
                     }
                 )
+
+
+class RunClock:
+    """One cron run's time against the worker's real-time limit (None: no limit).
+
+    `used`: seconds of the watchdog period gone before the run began.
+    """
+
+    def __init__(self, limit, used, run_max, used_at_start=0.0):
+        self.limit = limit
+        self.run_max = run_max
+        self.used_at_start = used_at_start
+        self.began = time.monotonic()
+        self.period_began = self.began - used
+        self.ran_out = False
+
+    def row_deadline(self):
+        """When a row started now must be done with Lexware (a `time.monotonic()` value),
+        or None when the run has no time for the worst case of a row."""
+        if self.ran_out:
+            return None
+        now = time.monotonic()
+        if self.run_max is not None and now - self.began >= self.run_max:
+            return None
+        deadline = now + ROW_TIME_MAX
+        if self.limit is not None:
+            deadline = min(deadline, self.period_began + self.limit - ROW_LOCAL_TIME)
+        if deadline - now < ROW_TIME_MIN:
+            return None
+        return deadline
+
+    def out_of_time(self):
+        return self.row_deadline() is None
+
+    def fresh_run_needs(self):
+        """Seconds of the limit a fresh run needs to start a row."""
+        return self.used_at_start + ROW_TIME_MIN + ROW_LOCAL_TIME
+
+    def fresh_run_has_time(self):
+        return self.limit is None or self.fresh_run_needs() <= self.limit
+
+
+def _cron_time_limit():
+    """The cron worker's real-time limit in seconds, as Odoo's server applies it; None
+    when there is none."""
+    cron_limit = config.get("limit_time_real_cron") or 0
+    real_limit = config.get("limit_time_real") or 0
+    if config.get("workers"):
+        # Prefork: the cron workers' watchdog; -1 means limit_time_real, 0 none.
+        limit = real_limit if cron_limit < 0 else cron_limit
+    else:
+        # Threaded: a cron thread over limit_time_real_cron (when positive, else
+        # limit_time_real) gets the server restarted.
+        limit = cron_limit if cron_limit > 0 else real_limit
+    return limit if limit > 0 else None
+
+
+def _cron_time_used():
+    """Seconds of the current watchdog period already gone when the run begins."""
+    started = getattr(threading.current_thread(), "start_time", None)
+    if started:
+        # A threaded server's cron thread: its clock started with this call of the jobs,
+        # the jobs run before this one included.
+        return max(time.time() - started, 0.0)
+    return _cron_time_used_at_start()
+
+
+def _cron_time_used_at_start():
+    """Seconds of a watchdog period gone, at worst, before a freshly woken worker runs the
+    jobs."""
+    if config.get("workers"):
+        return float(PREFORK_SLEEP)
+    return 0.0
+
+
+def _date_part(value):
+    """The date of a Lexware date: `yyyy-MM-dd`, or an RFC 3339 datetime at midnight in
+    Berlin, whose date part is the date."""
+    try:
+        return datetime.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _cents(value):
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        return None
 
 
 def _still_locked(lock_cr):

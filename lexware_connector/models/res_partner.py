@@ -5,9 +5,13 @@ import logging
 from odoo import fields, models
 
 from ..lexware.contact import ContactData, build_contact
-from ..lexware.errors import LexwareOutcomeUnknownError
+from ..lexware.errors import LexwareOutcomeUnknownError, LexwareRetryableError
 
 _logger = logging.getLogger(__name__)
+
+
+class LexwareContactUnsureError(LexwareRetryableError):
+    """The contact POST's outcome is unknown: the contact may exist, the voucher does not."""
 
 
 class ResPartner(models.Model):
@@ -56,10 +60,15 @@ class ResPartner(models.Model):
         payload = build_contact(partner._lexware_contact_data())
         try:
             answer = client.create_contact(payload)
-        except LexwareOutcomeUnknownError:
+        except LexwareOutcomeUnknownError as error:
+            # The contact may exist now, the voucher surely does not: the contact is looked
+            # up before it is created again, the invoice is simply tried again later (and
+            # may still go back to draft).
             partner.lexware_contact_unsure = True
             commit()
-            raise
+            raise LexwareContactUnsureError(
+                str(error), status=error.status, kind=error.kind
+            ) from None
         partner.write({"lexware_contact_id": answer["id"], "lexware_contact_unsure": False})
         commit()
         return answer["id"], True

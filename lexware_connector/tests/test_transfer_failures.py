@@ -43,7 +43,11 @@ class TestTransferFailures(TransferCase):
             self.assertEqual(move.lexware_state, "pending")
             self.assertTrue(move.lexware_transfer_ids.next_attempt_at > fields.Datetime.now())
             self.assertRegex(move.lexware_error, r"server problem \(HTTP 50[34]\)")
-            self.assertIn("Lexware may have booked the invoice anyway", move.lexware_error)
+            # Only a voucher POST leaves the invoice possibly booked; a contact POST does not.
+            if move.lexware_transfer_ids.outcome_unknown:
+                self.assertIn("Lexware may have booked the invoice anyway", move.lexware_error)
+            else:
+                self.assertNotIn("Lexware may have booked", move.lexware_error)
             self.assertIn("Odoo tries again later", move.lexware_error)
         self.sandbox.configure(fault_rate=0.0)
         for _round in range(3):
@@ -55,6 +59,29 @@ class TestTransferFailures(TransferCase):
         self.assertEqual(
             len(self.sandbox.contacts()), len({c["id"] for c in self.sandbox.contacts()})
         )
+
+    def test_an_unknown_contact_post_does_not_make_the_voucher_unknown(self):
+        customer = self.customer.copy({"name": "Neukunde Kachel OHG"})
+        move = self._invoice([(12.0, self.tax_19)], partner=customer)
+        # The contact POST was carried out, then the gateway gave up (504).
+        self.sandbox.fail_next(504, method="POST")
+        self._run_cron()
+        row = move.lexware_transfer_ids
+        self.assertEqual(row.state, "pending")
+        self.assertFalse(row.outcome_unknown, "no voucher was posted")
+        self.assertNotIn("Lexware may have booked", move.lexware_error)
+        self.assertTrue(customer.with_company(self.company).lexware_contact_unsure)
+        self.assertFalse(self._vouchers(move))
+        move.button_draft()  # nothing of the invoice is in Lexware
+        self.assertFalse(move.lexware_state)
+        move.action_post()
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        named = [
+            c for c in self.sandbox.contacts() if c.get("company", {}).get("name") == customer.name
+        ]
+        self.assertEqual(len(named), 1, "looked up, not created again")
+        self.assertEqual(self._voucher(move)["contactId"], named[0]["id"])
 
     def test_504_after_create_looks_up_instead_of_sending_again(self):
         self._known_customer()

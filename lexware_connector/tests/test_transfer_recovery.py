@@ -1,22 +1,21 @@
 """After a worker dies: its row is taken up at once, looked up, and sent once."""
 
+import threading
+import time
 from datetime import timedelta
 from unittest.mock import patch
 
 import psycopg2
 
 from odoo import fields, sql_db
-from odoo.tools import config, mute_logger
+from odoo.exceptions import UserError
+from odoo.tools import config, format_amount, format_date, mute_logger
 
 from ..lexware.client import LexwareClient
-from ..lexware.errors import LexwareRetryableError
+from ..lexware.errors import LexwareOutOfTimeError, LexwareRetryableError
 from ..lexware.voucher import build_voucher
-from ..models.lexware_transfer import (
-    ADVISORY_LOCK_KEY,
-    RETRY_DELAYS,
-    SETTLE_SENDING,
-    TIME_BUDGET_MAX,
-)
+from ..models import lexware_transfer
+from ..models.lexware_transfer import ADVISORY_LOCK_KEY, SETTLE_SENDING
 from .test_transfer_common import TransferCase, seed_for_504
 
 
@@ -101,17 +100,108 @@ class TestTransferRecovery(TransferCase):
         self.assertEqual(move.lexware_state, "sent")
         self.assertEqual(len(self._voucher(move)["files"]), 1)
 
-    def test_the_first_retry_after_an_unknown_outcome_comes_within_a_minute(self):
+    # A POST's last try leaves at most 5 connect timeouts of 5 s and 60 s of pauses after the
+    # call began, Lexware's gateway holds it 30 s, and what it passed on gets 30 s more.
+    LANDS_WITHIN = timedelta(seconds=5 * 5 + 60 + 30 + 30)
+
+    def test_the_first_retry_after_an_unknown_outcome_waits_until_a_request_has_landed(self):
         self._known_customer()
         move = self._invoice([(81.0, self.tax_19)])
         self.sandbox.configure(fault_rate=1.0, seed=seed_for_504())
         self.addCleanup(self.sandbox.configure, fault_rate=0.0)
-        before = fields.Datetime.now()
+        after = fields.Datetime.now() + timedelta(seconds=1)
         self._run_cron()
         row = move.lexware_transfer_ids
         self.assertTrue(row.outcome_unknown)
-        self.assertEqual(RETRY_DELAYS[0], timedelta(minutes=1))
-        self.assertLessEqual(row.next_attempt_at - before, timedelta(minutes=1, seconds=5))
+        self.assertGreaterEqual(row.next_attempt_at - after, self.LANDS_WITHIN)
+
+    def test_a_dead_workers_row_is_not_looked_up_before_its_post_has_landed(self):
+        self._known_customer()
+        move = self._invoice([(88.0, self.tax_19)])
+        _client, voucher_id = self._posted_by_a_dead_worker(move)
+        row = move.lexware_transfer_ids
+        lookups = []
+        original = LexwareClient.find_vouchers_by_number
+
+        def spy(client, number, *args, **kwargs):
+            lookups.append(number)
+            return original(client, number, *args, **kwargs)
+
+        with patch.object(LexwareClient, "find_vouchers_by_number", spy):
+            row.claimed_at = fields.Datetime.now() - self.LANDS_WITHIN + timedelta(seconds=5)
+            self._run_cron()
+            self.assertEqual(row.state, "sending", "a request may still be under way")
+            self.assertEqual(lookups, [])
+            row.claimed_at = fields.Datetime.now() - self.LANDS_WITHIN - timedelta(seconds=2)
+            self._run_cron()
+        self.assertEqual(lookups, [move.name])
+        self.assertEqual(move.lexware_state, "sent")
+        self.assertEqual(self._voucher(move)["id"], voucher_id)
+
+    def test_a_voucher_booked_by_hand_under_the_number_is_not_adopted(self):
+        self._known_customer()
+        move = self._invoice([(89.0, self.tax_19)])
+        by_hand = self._book_by_hand(move, amount=90.0)
+        row = move.lexware_transfer_ids
+        row.outcome_unknown = True
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "failed")
+        self.assertTrue(row.outcome_unknown, "still looked up first on a retry")
+        self.assertFalse(row.voucher_id)
+        self.assertIn(f"voucher {by_hand}", move.lexware_error)
+        self.assertIn("its total is", move.lexware_error)
+        env = self.env(context={"lang": row._lexware_lang()})
+        gross = format_amount(env, 105.91, self.company.currency_id)  # 89.00 + 19 %
+        self.assertIn(gross, move.lexware_error)
+        self.assertNotIn("its date", move.lexware_error)
+        self.assertEqual([v["id"] for v in self._vouchers(move)], [by_hand], "not posted")
+        self.assertEqual(move.activity_ids.summary, "Lexware transfer failed")
+        with self.assertRaises(UserError):
+            move.button_draft()
+        move.action_lexware_send()
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "failed")
+        self.assertEqual([v["id"] for v in self._vouchers(move)], [by_hand], "nor on a retry")
+
+    def test_a_voucher_booked_by_hand_on_another_date_is_not_adopted(self):
+        self._known_customer()
+        move = self._invoice([(91.0, self.tax_19)])
+        by_hand = self._book_by_hand(move, date="2025-03-15")
+        row = move.lexware_transfer_ids
+        # A dead worker's row: its POST may have gone through.
+        row.write({"state": "sending", "claimed_at": fields.Datetime.now() - timedelta(hours=1)})
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "failed")
+        env = self.env(context={"lang": row._lexware_lang()})
+        self.assertIn(
+            f"its date is {format_date(env, '2025-03-15')}, not {format_date(env, '2025-03-14')}",
+            move.lexware_error,
+        )
+        self.assertNotIn("its total", move.lexware_error)
+        self.assertEqual([v["id"] for v in self._vouchers(move)], [by_hand])
+
+    def test_a_voided_voucher_of_another_amount_does_not_block_the_invoice(self):
+        self._known_customer()
+        move = self._invoice([(92.0, self.tax_19)])
+        by_hand = self._book_by_hand(move, amount=93.0)
+        self.sandbox.set_voucher_status(by_hand, "voided")
+        move.lexware_transfer_ids.outcome_unknown = True
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        self.assertEqual(len(self._vouchers(move)), 2)
+        self.assertNotEqual(move.lexware_voucher_id, by_hand)
+
+    def _book_by_hand(self, move, amount=None, date=None):
+        """A voucher a bookkeeper typed into Lexware under the invoice's number."""
+        contact_id = self.customer.with_company(self.company).lexware_contact_id
+        payload = build_voucher(move._lexware_invoice_data(contact_id))
+        if amount is not None:
+            tax = round(amount * 0.19, 2)
+            payload["voucherItems"][0].update(amount=amount, taxAmount=tax)
+            payload.update(totalGrossAmount=round(amount + tax, 2), totalTaxAmount=tax)
+        if date is not None:
+            payload["voucherDate"] = date
+        return self.company._lexware_client().create_voucher(payload)["id"]
 
     def test_the_file_after_a_booked_voucher_has_a_schedule_of_its_own(self):
         self._known_customer()
@@ -207,29 +297,133 @@ class TestTransferRecovery(TransferCase):
         self.assertEqual(claimed, row, "the retry was due first")
 
 
-class TestCronTimeBudget(TransferCase):
-    def test_the_budget_is_a_share_of_the_cron_real_time_limit(self):
-        transfer = self.env["lexware.transfer"]
-        self.assertEqual(transfer._lexware_time_budget(), float("inf"), "outside the cron")
-        in_cron = transfer.with_context(cron_id=1)
-        with patch.dict(config.options, {"limit_time_real_cron": -1, "limit_time_real": 120}):
-            self.assertEqual(in_cron._lexware_time_budget(), 30)
-        with patch.dict(config.options, {"limit_time_real_cron": 600}):
-            self.assertEqual(in_cron._lexware_time_budget(), TIME_BUDGET_MAX)
-        with patch.dict(config.options, {"limit_time_real_cron": 0}):
-            self.assertEqual(in_cron._lexware_time_budget(), TIME_BUDGET_MAX)
+class FakeTime:
+    """The engine's clock: each invoice takes `row_seconds`; the rest of Python keeps time."""
 
-    def test_a_run_out_of_time_leaves_the_rest_to_a_fresh_run_at_once(self):
+    def __init__(self):
+        self.offset = 0.0
+
+    def monotonic(self):
+        return time.monotonic() + self.offset
+
+    def time(self):
+        return time.time() + self.offset
+
+    def sleep(self, seconds):
+        self.offset += seconds
+
+
+class TestCronTimeBudget(TransferCase):
+    # One request with its full timeouts (connect 5 s, read 30 s), and the invoice's PDF,
+    # chatter and commits: the least a row may need once started.
+    ROW_AT_LEAST = 5 + 30 + 10
+
+    def setUp(self):
+        super().setUp()
+        self.cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer")
+        self.clock = FakeTime()
+        patcher = patch.object(lexware_transfer, "time", self.clock)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def _rows_take(self, seconds):
+        """Each attempt takes `seconds` on the engine's clock; answers their start times."""
+        starts = []
+        model = type(self.env["lexware.transfer"])
+        original = model._lexware_attempt
+
+        def attempt(row, *args, **kwargs):
+            starts.append(self.clock.offset)
+            result = original(row, *args, **kwargs)
+            self.clock.offset += seconds
+            return result
+
+        patcher = patch.object(model, "_lexware_attempt", attempt)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        return starts
+
+    def _run_as_odoo_does(self, batch_size):
+        """Odoo's cron worker running the job: `ir.cron._run_job`, which calls the job
+        again at once while it reports work left (MAX_BATCH_PER_CRON_JOB times at most)."""
+        model = type(self.env["lexware.transfer"])
+        original = model._cron_process
+        job = {
+            "id": self.cron.id,
+            "cron_name": self.cron.cron_name,
+            "user_id": self.cron.user_id.id,
+            "lastcall": self.cron.lastcall,
+            "ir_actions_server_id": self.cron.ir_actions_server_id.id,
+            "timed_out_counter": 0,
+        }
+        # Only the triggers this run leaves count; posting left one too.
+        self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)]).unlink()
+        self.env.flush_all()  # the job runs on a cursor of its own
+        with patch.object(
+            model, "_cron_process", lambda self, batch_size=batch_size: original(self, batch_size)
+        ):
+            type(self.env["ir.cron"])._run_job(job)
+        self.env.invalidate_all()
+
+    def _due_triggers(self):
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+        return triggers.filtered(lambda trigger: trigger.call_at <= fields.Datetime.now())
+
+    def test_odoos_repeat_of_a_run_stopped_at_its_batch_size_stays_within_the_limit(self):
+        moves = [self._invoice([(10.0 + n, self.tax_19)]) for n in range(10)]
+        starts = self._rows_take(10.0)
+        with patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}):
+            self._run_as_odoo_does(batch_size=2)
+        self.assertTrue(starts)
+        self.assertLessEqual(
+            max(starts) + self.ROW_AT_LEAST,
+            120,
+            "a row started this late could still be sending when the watchdog kills the worker",
+        )
+        self.assertTrue(self._due_triggers(), "a fresh run takes the rest at once")
+        sent = [move for move in moves if move.lexware_state == "sent"]
+        self.assertEqual(len(sent), len(starts))
+
+    def test_a_prefork_worker_counts_its_sleep_before_the_jobs(self):
+        self._invoice([(10.0, self.tax_19)])
+        starts = self._rows_take(1.0)
+        # The worker told the watchdog it was alive, then slept up to 70 s before the jobs:
+        # 120 - 70 s leave room for a row's least worst case of 45 s, 100 - 70 s do not.
+        with patch.dict(config.options, {"limit_time_real_cron": 100, "workers": 2}):
+            self._run_as_odoo_does(batch_size=50)
+        self.assertEqual(starts, [])
+        self.assertFalse(self._due_triggers(), "no fresh run could do better: no busy loop")
+        with patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 2}):
+            self._run_as_odoo_does(batch_size=50)
+        self.assertEqual(len(starts), 1)
+
+    def test_a_threaded_cron_counts_the_jobs_before_it(self):
+        self._invoice([(10.0, self.tax_19)])
+        starts = self._rows_take(1.0)
+        thread = threading.current_thread()
+        thread.start_time = self.clock.time() - 80  # other jobs took 80 s of this call
+        self.addCleanup(delattr, thread, "start_time")
+        with patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}):
+            self._run_as_odoo_does(batch_size=50)
+        self.assertEqual(starts, [])
+        self.assertTrue(self._due_triggers(), "a fresh call of the jobs has the time")
+
+    def test_a_row_out_of_time_waits_uncounted_for_a_fresh_run(self):
         move = self._invoice([(10.0, self.tax_19)])
-        cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer")
-        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
-        transfer = self.env["lexware.transfer"]
-        with patch.object(type(transfer), "_lexware_time_budget", lambda model: 0.0):
-            done = transfer._cron_process()
-        self.assertEqual(done, 0)
-        self.assertEqual(move.lexware_state, "pending")
-        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
-        self.assertTrue(triggers)
-        self.assertLessEqual(min(triggers.mapped("call_at")), fields.Datetime.now())
+        second = self._invoice([(11.0, self.tax_19)])
+        self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)]).unlink()
+
+        def no_time(client, *args, **kwargs):
+            raise LexwareOutOfTimeError("no time left before the deadline")
+
+        with patch.object(LexwareClient, "create_voucher", no_time):
+            self._run_cron()
+        row = move.lexware_transfer_ids
+        self.assertEqual((row.state, row.attempts), ("pending", 0))
+        self.assertFalse(row.next_attempt_at)
+        self.assertFalse(row.last_error)
+        self.assertEqual(second.lexware_transfer_ids.attempts, 0, "the run stopped")
+        self.assertTrue(self._due_triggers())
         self._run_cron()
         self.assertEqual(move.lexware_state, "sent")
+        self.assertEqual(second.lexware_state, "sent")
