@@ -74,13 +74,17 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 
 # How long a POST may still land at Lexware after the call that sent it began (`claimed_at`
 # is noted just before). The client repeats a POST only while it surely has not left (429,
-# a failed connect), so its last try leaves at most one connect timeout per attempt plus
-# the call's pauses and waits for the rate limit after the call began: 5 x 5 s + 60 s =
-# 85 s. Lexware's gateway answers or gives up 30 s after that. What it passed on may still
-# be booked behind it after it gave up (a 504 "may have been carried out"): that work gets
-# the gateway's 30 s once more. 85 + 30 + 30 = 145 s.
+# 401, a failed connect), so its last try leaves at most one connect timeout per attempt,
+# the call's pauses and waits for the rate limit, and one token refresh after a 401 after
+# the call began: 5 x 5 s + 60 s + (5 s + 30 s) = 120 s. Lexware's gateway answers or
+# gives up 30 s after that. What it passed on may still be booked behind it after it gave
+# up (a 504 "may have been carried out"): that work gets the gateway's 30 s once more.
+# 120 + 30 + 30 = 180 s.
 LANDING_SECONDS = (
-    DEFAULT_MAX_ATTEMPTS * DEFAULT_TIMEOUTS[0] + DEFAULT_MAX_WAIT + 2 * GATEWAY_TIMEOUT
+    DEFAULT_MAX_ATTEMPTS * DEFAULT_TIMEOUTS[0]
+    + DEFAULT_MAX_WAIT
+    + sum(DEFAULT_TIMEOUTS)
+    + 2 * GATEWAY_TIMEOUT
 )
 # The lookup after an unknown outcome waits that long, and a second more, since the stored
 # times drop their fractions: a dead worker's `sending` row is taken up, and the first retry

@@ -100,9 +100,10 @@ class TestTransferRecovery(TransferCase):
         self.assertEqual(move.lexware_state, "sent")
         self.assertEqual(len(self._voucher(move)["files"]), 1)
 
-    # A POST's last try leaves at most 5 connect timeouts of 5 s and 60 s of pauses after the
-    # call began, Lexware's gateway holds it 30 s, and what it passed on gets 30 s more.
-    LANDS_WITHIN = timedelta(seconds=5 * 5 + 60 + 30 + 30)
+    # A POST's last try leaves at most 5 connect timeouts of 5 s, 60 s of pauses and one
+    # token refresh (5 s + 30 s) after the call began, Lexware's gateway holds it 30 s, and
+    # what it passed on gets 30 s more.
+    LANDS_WITHIN = timedelta(seconds=5 * 5 + 60 + 35 + 30 + 30)
 
     def test_the_first_retry_after_an_unknown_outcome_waits_until_a_request_has_landed(self):
         self._known_customer()
@@ -407,6 +408,21 @@ class TestCronTimeBudget(TransferCase):
             self._run_as_odoo_does(batch_size=50)
         self.assertEqual(starts, [])
         self.assertTrue(self._due_triggers(), "a fresh call of the jobs has the time")
+
+    def test_the_limit_is_the_one_odoos_server_applies(self):
+        cases = [
+            # prefork: the cron worker's watchdog; -1 is limit_time_real, 0 none
+            ({"workers": 2, "limit_time_real_cron": -1, "limit_time_real": 120}, 120),
+            ({"workers": 2, "limit_time_real_cron": 300, "limit_time_real": 120}, 300),
+            ({"workers": 2, "limit_time_real_cron": 0, "limit_time_real": 120}, None),
+            # threaded: limit_time_real_cron when positive, else limit_time_real
+            ({"workers": 0, "limit_time_real_cron": 0, "limit_time_real": 120}, 120),
+            ({"workers": 0, "limit_time_real_cron": 300, "limit_time_real": 120}, 300),
+            ({"workers": 0, "limit_time_real_cron": -1, "limit_time_real": 0}, None),
+        ]
+        for options, limit in cases:
+            with patch.dict(config.options, options):
+                self.assertEqual(lexware_transfer._cron_time_limit(), limit, options)
 
     def test_a_row_out_of_time_waits_uncounted_for_a_fresh_run(self):
         move = self._invoice([(10.0, self.tax_19)])
