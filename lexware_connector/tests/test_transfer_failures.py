@@ -7,7 +7,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 
 from ..lexware.voucher import build_voucher
-from ..models.lexware_transfer import ADVISORY_LOCK_KEY
+from ..models.lexware_transfer import ADVISORY_LOCK_KEY, SETTLE_SENDING
 from .test_transfer_common import TransferCase, seed_for_504
 
 
@@ -65,10 +65,13 @@ class TestTransferFailures(TransferCase):
         move = self._invoice([(12.0, self.tax_19)], partner=customer)
         # The contact POST was carried out, then the gateway gave up (504).
         self.sandbox.fail_next(504, method="POST")
+        after = fields.Datetime.now() + timedelta(seconds=1)
         self._run_cron()
         row = move.lexware_transfer_ids
         self.assertEqual(row.state, "pending")
         self.assertFalse(row.outcome_unknown, "no voucher was posted")
+        # The contact is looked up on the retry: not before the POST has landed.
+        self.assertGreaterEqual(row.next_attempt_at - after, SETTLE_SENDING)
         self.assertNotIn("Lexware may have booked", move.lexware_error)
         self.assertTrue(customer.with_company(self.company).lexware_contact_unsure)
         self.assertFalse(self._vouchers(move))
