@@ -7,7 +7,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 
 from ..lexware.voucher import build_voucher
-from ..models.lexware_transfer import ADVISORY_LOCK_KEY, SETTLE_SENDING
+from ..models.lexware_transfer import ADVISORY_LOCK_KEY, LANDING_SECONDS
 from .test_transfer_common import TransferCase, seed_for_504
 
 
@@ -71,7 +71,7 @@ class TestTransferFailures(TransferCase):
         self.assertEqual(row.state, "pending")
         self.assertFalse(row.outcome_unknown, "no voucher was posted")
         # The contact is looked up on the retry: not before the POST has landed.
-        self.assertGreaterEqual(row.next_attempt_at - after, SETTLE_SENDING)
+        self.assertGreaterEqual(row.next_attempt_at - after, timedelta(seconds=LANDING_SECONDS))
         self.assertNotIn("Lexware may have booked", move.lexware_error)
         self.assertTrue(customer.with_company(self.company).lexware_contact_unsure)
         self.assertFalse(self._vouchers(move))
