@@ -6,6 +6,7 @@ Used by setup/test and setup/demo:
     python3 setup/odoo_db.py create FILE NAME [--modules a,b]
     python3 setup/odoo_db.py drop FILE NAME
 
+`create` installs lexware_connector and l10n_eu_oss unless --modules names others.
 PostgreSQL settings come from the PG* environment variables, as libpq reads them, or
 from the Odoo configuration named by ODOO_RC, which `config` starts from.
 """
@@ -20,6 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GERMAN_CHART = "de_skr03"
+# The EU One-Stop-Shop is part of the German company the suite tests against: its taxes
+# carry the company's own country and must still book as OSS. Installing it makes no
+# fiscal positions yet (that is the settings' *Refresh tax mapping*); the OSS tests do it.
+DEFAULT_MODULES = "lexware_connector,l10n_eu_oss"
 
 
 def odoo_addons_paths():
@@ -145,7 +150,7 @@ def main():
     create = commands.add_parser("create")
     create.add_argument("file")
     create.add_argument("db")
-    create.add_argument("--modules", default="lexware_connector")
+    create.add_argument("--modules", default=DEFAULT_MODULES)
     drop = commands.add_parser("drop")
     drop.add_argument("file")
     drop.add_argument("db")

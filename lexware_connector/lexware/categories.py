@@ -7,8 +7,9 @@ the documented name. Which Odoo tax or fiscal position means which kind is decid
 the Odoo side.
 
 OSS: `oss_goods` and `oss_services` are the categories for sales taxed in the customer's
-EU country (the One-Stop-Shop procedure). Below the EU threshold, under the origin
-principle, German VAT applies and such sales book as ordinary revenue.
+EU country (the One-Stop-Shop procedure, destination principle); only they take another
+EU member state's VAT rate. Below the EU threshold, under the origin principle, German
+VAT applies and such sales book as ordinary revenue.
 """
 
 import re
@@ -71,6 +72,10 @@ SPECIAL_KINDS = frozenset(
         "oss_services",
     }
 )
+
+# Taxed in the customer's EU country: the only categories that take another EU member
+# state's VAT rates.
+OSS_KINDS = frozenset({"oss_goods", "oss_services"})
 
 # The categories a company may choose as its default revenue in the settings.
 DEFAULT_REVENUE_KINDS = ("revenue_general", "revenue_goods", "revenue_services")

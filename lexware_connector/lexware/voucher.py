@@ -33,6 +33,17 @@ from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 ALLOWED_RATES = (0, 5, 7, 16, 19)
+# The EU member states' standard and reduced VAT rates (2025/2026, the latest changes in
+# EE, FI, RO and SK included): Lexware takes them in the OSS categories taxed in the
+# customer's country, and only there.
+EU_RATES = frozenset(
+    Decimal(rate)
+    for rate in (
+        *("3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "16", "17"),
+        *("18", "19", "20", "21", "22", "23", "24", "25", "27"),
+        *("2.1", "4.8", "5.5", "9.5", "13.5", "25.5"),
+    )
+)
 # Lexware documents no limit for the remark; 255 characters keep it a one-liner in any
 # database column while leaving room for an invoice reference and a currency note.
 REMARK_LIMIT = 255
@@ -51,6 +62,10 @@ REASONS = {
         "({gross} EUR)."
     ),
     "tax_rate": "Lexware accepts tax rates 0, 5, 7, 16 and 19 %; this invoice uses {rate} %.",
+    "oss_tax_rate": (
+        "Lexware accepts in its OSS categories the VAT rates of the EU member states only; "
+        "this invoice uses {rate} %."
+    ),
     "tax_at_zero_rate": "The 0 % group carries {tax} EUR tax; Lexware books no tax at 0 %.",
     "lines_zero": "The invoice totals {total} EUR but its lines add up to 0.00 EUR.",
     "total_mismatch": (
@@ -74,12 +89,16 @@ class VoucherError(ValueError):
 
 @dataclass(frozen=True)
 class VoucherLine:
-    """Net and tax of one tax rate and category, in EUR, positive for credit notes too."""
+    """Net and tax of one tax rate and category, in EUR, positive for credit notes too.
+
+    `foreign_rates`: the category is taxed in another EU country (OSS), so that country's
+    rate goes in; any other category takes the German rates only."""
 
     rate_percent: Decimal
     category_id: str
     net: Decimal
     tax: Decimal
+    foreign_rates: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,7 +119,7 @@ class InvoiceData:
 
 @dataclass(frozen=True)
 class _Item:
-    rate: int
+    rate: int | Decimal
     category_id: str
     net: Decimal
     tax: Decimal
@@ -151,7 +170,7 @@ def _groups(lines):
     for line in lines:
         if not line.category_id:
             raise VoucherError("no_category")
-        key = (_rate(line.rate_percent), line.category_id)
+        key = (_rate(line.rate_percent, line.foreign_rates), line.category_id)
         # Summed unrounded: with Odoo's "round globally" a line's tax has more than two
         # decimals, and only the group's sum is rounded, as Odoo does.
         sums[key][0] += Decimal(line.net)
@@ -166,11 +185,18 @@ def _groups(lines):
     return groups
 
 
-def _rate(rate_percent):
+def _rate(rate_percent, foreign_rates=False):
+    """The rate as Lexware takes it (an int when whole, 5.5 stays a Decimal); German rates
+    only, unless the category is taxed in another EU country."""
     rate = Decimal(rate_percent)
-    if rate != rate.to_integral_value() or int(rate) not in ALLOWED_RATES:
+    whole = rate == rate.to_integral_value()
+    if whole and int(rate) in ALLOWED_RATES:
+        return int(rate)
+    if not foreign_rates:
         raise VoucherError("tax_rate", rate=f"{rate.normalize():f}")
-    return int(rate)
+    if rate not in EU_RATES:
+        raise VoucherError("oss_tax_rate", rate=f"{rate.normalize():f}")
+    return int(rate) if whole else rate.normalize()
 
 
 def _settle(item, tax_type):
@@ -219,7 +245,7 @@ def _item_payload(item, tax_type):
     return {
         "amount": _number(item.net if tax_type == "net" else item.gross),
         "taxAmount": _number(item.tax),
-        "taxRatePercent": item.rate,
+        "taxRatePercent": item.rate if isinstance(item.rate, int) else float(item.rate),
         "categoryId": item.category_id,
     }
 

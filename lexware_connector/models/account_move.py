@@ -11,7 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round, format_amount, plaintext2html
 
-from ..lexware.categories import SPECIAL_KINDS
+from ..lexware.categories import OSS_KINDS, SPECIAL_KINDS
 from ..lexware.voucher import REMARK_LIMIT, InvoiceData, VoucherLine
 from .lexware_transfer import MAX_FILE_SIZE, TRANSFER_STATES, LexwareTransferFailure
 
@@ -290,6 +290,33 @@ class AccountMove(models.Model):
                     customer=customer.display_name,
                 )
             )
+        self._lexware_check_oss_country(kinds)
+
+    def _lexware_check_oss_country(self, kinds):
+        """An OSS tax is owed where the goods arrive (or the customer lives): refuse one of
+        another country than the invoice's delivery address, before Lexware books it in
+        the OSS return of the wrong country."""
+        delivery = self.partner_shipping_id or self.partner_id
+        arrives = delivery.country_id or self.commercial_partner_id.country_id
+        if not arrives:
+            return
+        for tax, kind in kinds.items():
+            if kind not in OSS_KINDS:
+                continue
+            owed = tax._lexware_oss_country(self)
+            if owed and owed != arrives:
+                raise LexwareTransferFailure(
+                    self.env._(
+                        "The tax %(tax)s is owed in %(owed)s (One-Stop-Shop), but the invoice "
+                        "goes to %(customer)s in %(country)s. Lexware would book it as a sale "
+                        "taxed in %(owed)s. Correct the invoice with a credit note and invoice "
+                        "with the tax of %(country)s.",
+                        tax=tax.name,
+                        owed=owed.name,
+                        customer=delivery.display_name,
+                        country=arrives.name,
+                    )
+                )
 
     def _lexware_invoice_data(self, contact_id):
         """This invoice as `InvoiceData`, in EUR; LexwareTransferFailure for what can't go."""
@@ -345,6 +372,7 @@ class AccountMove(models.Model):
             VoucherLine(
                 rate_percent=Decimal(str(float_round(tax.amount, 4))),
                 category_id=self._lexware_category_id(kinds[tax]),
+                foreign_rates=kinds[tax] in OSS_KINDS,
                 net=net,
                 tax=taxes.get(tax, Decimal(0)),
             )

@@ -867,6 +867,11 @@ class LexwareTransfer(models.Model):
                 "Lexware accepts tax rates 0, 5, 7, 16 and 19 %%; this invoice uses %(rate)s %%.",
                 **params,
             ),
+            "oss_tax_rate": lambda: self.env._(
+                "Lexware accepts in its OSS categories the VAT rates of the EU member states "
+                "only; this invoice uses %(rate)s %%.",
+                **params,
+            ),
             "tax_at_zero_rate": lambda: self.env._(
                 "The lines at 0 %% carry %(tax)s EUR tax; Lexware books no tax at 0 %%.",
                 **params,

@@ -7,6 +7,7 @@ from . import (
     test_i18n,
     test_install,
     test_mapping_invoices,
+    test_mapping_oss,
     test_secrets,
     test_story_browser,
     test_transfer_engine,

@@ -24,10 +24,12 @@ from odoo.tools import html2plaintext, mute_logger
 
 from ..lexware.categories import DOCUMENTED_IDS
 from ..lexware.voucher import REMARK_LIMIT
+from .oss_common import OssMixin
 from .test_transfer_common import FAKE_PDF, TransferCase, seed_for_504
 
 SENT, FAILED, REFUSED = "sent", "failed", "refused"
 REVENUE = DOCUMENTED_IDS["revenue_general"]
+OSS_GOODS = DOCUMENTED_IDS["oss_goods"]
 HTML_NAME = "<b>Müller & Söhne</b> 🚀"
 SCRIPT_LINE = "<script>alert(1)</script> Fliesen & Fugen 🧱"
 HOSTILE_NUMBER = "A&B/2025/#0001"
@@ -76,11 +78,20 @@ HOSTILE = (
     Row("credit_note_with_discount_line", "_build_credit_note", SENT, "", "_check_credit_note"),
     Row("purchase_order_pdf_on_the_draft", "_build_po_on_draft", SENT, "", "_check_own_pdf"),
     Row("pdf_posted_in_the_chatter_after_posting", "_build_pdf_after", SENT, "", "_check_own_pdf"),
+    Row("oss_private_customer_in_austria_20", "_build_oss_austria", SENT, "", "_check_oss_austria"),
+    Row("oss_private_customer_in_cyprus_19", "_build_oss_cyprus", SENT, "", "_check_oss_cyprus"),
+    Row(
+        "oss_tax_of_austria_for_a_german_customer",
+        "_build_oss_wrong_country",
+        FAILED,
+        "is owed in Austria (One-Stop-Shop)",
+        "_check_no_contact_made",
+    ),
 )
 PURCHASE_ORDER_PDF = b"%PDF-1.4\n% Bestellung des Kunden, not the invoice\n"
 
 
-class TestHostileInput(TransferCase):
+class TestHostileInput(OssMixin, TransferCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -377,6 +388,28 @@ class TestHostileInput(TransferCase):
             move_type="out_refund",
         )
 
+    def _build_oss_austria(self):
+        self._map_oss()
+        self.company.lexware_use_collective_contact = True
+        partner = self._private_customer("Maria Gruber", "at", "Wien")
+        return self._invoice_as_typed(partner, [(self._oss_product("Fliesen"), 100.0)])
+
+    def _build_oss_cyprus(self):
+        self._map_oss()
+        self.company.lexware_use_collective_contact = True
+        partner = self._private_customer("Andreas Georgiou", "cy", "Limassol")
+        return self._invoice_as_typed(partner, [(self._oss_product("Fliesen"), 250.0)])
+
+    def _build_oss_wrong_country(self):
+        self._map_oss()
+        austria = self.env["account.fiscal.position"].search(
+            [("company_id", "=", self.company.id), ("country_id.code", "=", "AT")]
+        )
+        partner = self._partner(
+            "Fehlgriff Bau KG", is_company=True, country_id=self.env.ref("base.de").id
+        )
+        return self._invoice([(100.0, austria.map_tax(self.tax_19))], partner=partner)
+
     # -- what Lexware received ------------------------------------------------------------
 
     def _check_301_lines(self, move, voucher):
@@ -460,6 +493,17 @@ class TestHostileInput(TransferCase):
         self.assertLessEqual(len(remark), REMARK_LIMIT)
         self.assertTrue(remark.startswith(f"Odoo {move.name}; Reference Bestellung PO0000"))
         self.assertTrue(remark.endswith("…"))
+
+    def _check_oss_austria(self, move, voucher):
+        self.assertEqual(self._items(voucher), {(20, OSS_GOODS): (100.0, 20.0)})
+        self.assertEqual(voucher["totalGrossAmount"], 120.0)
+        self.assertFalse(voucher["useCollectiveContact"], "OSS needs a real contact")
+        self.assertEqual(self._contact(voucher)["addresses"]["billing"][0]["countryCode"], "AT")
+
+    def _check_oss_cyprus(self, move, voucher):
+        self.assertEqual(self._items(voucher), {(19, OSS_GOODS): (250.0, 47.5)})
+        self.assertFalse(voucher["useCollectiveContact"], "OSS needs a real contact")
+        self.assertEqual(self._contact(voucher)["addresses"]["billing"][0]["countryCode"], "CY")
 
     def _check_no_contact_made(self, move):
         """Checked before anything is created: no contact without its VAT id in Lexware."""
