@@ -37,7 +37,7 @@ from ..lexware.errors import (
     LexwarePermanentError,
     LexwareRetryableError,
 )
-from ..lexware.voucher import VoucherError, build_voucher
+from ..lexware.voucher import VoucherError, build_voucher, has_repeated_items, tax_moves
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -488,12 +488,17 @@ class LexwareTransfer(models.Model):
     def _lexware_create_voucher(self, client):
         move = self.move_id
         company = self.company_id.sudo()
-        refreshed = retried_contact = False
+        # Everything that can refuse the invoice runs before its contact is made:
+        # Lexware cannot delete contacts.
+        needs_contact = move._lexware_needs_real_contact()
+        build_voucher(move._lexware_invoice_data(None))
+        refreshed = retried_contact = fell_back = False
         while True:
             contact_id, created = move.commercial_partner_id._lexware_ensure_contact(
-                company, client, move._lexware_needs_real_contact(), commit=self._lexware_commit
+                company, client, needs_contact, commit=self._lexware_commit
             )
-            payload = build_voucher(move._lexware_invoice_data(contact_id))
+            data = move._lexware_invoice_data(contact_id)
+            payload = build_voucher(data, repeated_items=not company.lexware_repeated_items_refused)
             self._lexware_note_post()
             try:
                 answer = client.create_voucher(payload)
@@ -502,6 +507,14 @@ class LexwareTransfer(models.Model):
                     company._lexware_refresh_posting_categories()
                     refreshed = True
                     continue
+                if (
+                    error.status == 406
+                    and not fell_back
+                    and _refuses_repeated_items(error, payload)
+                ):
+                    self._lexware_remember_repeated_items_refused(company)
+                    fell_back = True
+                    continue
                 if error.status == 406 and created and not retried_contact:
                     time.sleep(NEW_CONTACT_PAUSE)
                     retried_contact = True
@@ -509,7 +522,20 @@ class LexwareTransfer(models.Model):
                 raise
             # The voucher is booked: the file is a step of its own, with a fresh schedule.
             self.write({"voucher_id": answer["id"], "outcome_unknown": False, "attempts": 0})
+            moves = tax_moves(data, payload)
+            if moves:
+                self._lexware_commit()
+                move._lexware_message_tax_moved(moves, payload["totalGrossAmount"])
             return answer["id"]
+
+    def _lexware_remember_repeated_items_refused(self, company):
+        """Lexware refused a split rate: from now on each rate and category is one item."""
+        _logger.info(
+            "Lexware: company %s refuses repeated voucher items; one item per rate from now",
+            company.id,
+        )
+        company.lexware_repeated_items_refused = fields.Datetime.now()
+        self._lexware_commit()
 
     def _lexware_upload(self, client, pdf):
         move = self.move_id
@@ -702,3 +728,15 @@ def _still_locked(lock_cr):
 
 def _about_category(error):
     return any("categoryid" in (issue.field or "").lower() for issue in error.issues)
+
+
+def _refuses_repeated_items(error, payload):
+    """Whether a 406 refuses a voucher that splits a rate and category into several
+    items: every issue is about its items (a second item of the same rate, or a tax
+    Lexware checks per rate after all), none about anything else."""
+    fields_named = [(issue.field or "") for issue in error.issues]
+    return (
+        has_repeated_items(payload)
+        and bool(fields_named)
+        and all(field.startswith("voucherItems") for field in fields_named)
+    )
