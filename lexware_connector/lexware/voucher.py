@@ -3,9 +3,11 @@
 Lexware checks every item on its own: the item's `taxAmount` may differ by at most one
 cent from `amount * rate / 100` (taxType net) or `amount * rate / (100 + rate)` (taxType
 gross). Whether it rounds that product before comparing, and whether a voucher may hold
-two items with the same rate and category, is undocumented; we build for the strictest
-reading (the exact product), which passes the lenient one too. The totals must equal the
-sums over the items.
+two items with the same rate and category, is undocumented. We build for the strictest
+reading (the exact product, which passes the lenient one too) unless the caller knows
+Lexware rounds first (`tolerance="lenient"`), and split a rate only when the caller does
+not know that Lexware refuses it (`repeated_items`). The totals must equal the sums over
+the items.
 
 Odoo rounds tax per line by default, so an invoice's tax at one rate can miss rate x net
 by more than a cent: five lines at 19 % of 2,456.80 net carry 466.78 tax, where 19 % of
@@ -15,6 +17,7 @@ invoice shows wherever Lexware lets it:
    taxes add up to the invoice's tax lines). Lines with the same rate and category form
    a group; a group of nothing (0 net, 0 tax) is dropped.
 2. A group whose net and tax pass the check (nothing negative) is one item.
+   "The check" is always the one of the tolerance the voucher is built for.
 3. Otherwise, where repeated items are allowed, the group's lines are split into as few
    items as possible whose taxes each pass: every line is added where it brings its
    item's deviation from rate x amount closest to zero. Each item keeps the sum of its
@@ -40,6 +43,9 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 ALLOWED_RATES = (0, 5, 7, 16, 19)
+# Lexware's undocumented tolerance for an item's tax: within a cent of the exact
+# amount x rate ("strict"), or of that product rounded to cents ("lenient").
+TOLERANCES = ("strict", "lenient")
 # Lexware documents no limit for the remark; 255 characters keep it a one-liner in any
 # database column while leaving room for an invoice reference and a currency note.
 REMARK_LIMIT = 255
@@ -122,6 +128,14 @@ class TaxMove:
 
 
 @dataclass(frozen=True)
+class _Rules:
+    """How Lexware checks the items: taxType, and its tolerance (see TOLERANCES)."""
+
+    tax_type: str
+    tolerance: str
+
+
+@dataclass(frozen=True)
 class _Item:
     rate: int
     category_id: str
@@ -133,15 +147,20 @@ class _Item:
         return self.net + self.tax
 
 
-def build_voucher(invoice: InvoiceData, repeated_items: bool = True) -> dict:
+def build_voucher(
+    invoice: InvoiceData, repeated_items: bool = True, tolerance: str = "strict"
+) -> dict:
     """The `POST /v1/vouchers` payload for the invoice; raises VoucherError.
 
     With `repeated_items` False, every rate and category is one item, as Lexware may
     demand; a group whose tax cannot pass as one item then moves its tax (see
-    `tax_moves`).
+    `tax_moves`). `tolerance` "lenient" builds for a Lexware known to round amount x
+    rate to cents before comparing; "strict" (the exact product) passes either.
     """
+    if tolerance not in TOLERANCES:
+        raise ValueError(f"tolerance is one of {', '.join(TOLERANCES)}")
     tax_type = "gross" if invoice.tax_included else "net"
-    items = _voucher_items(invoice, tax_type, repeated_items)
+    items = _voucher_items(invoice, _Rules(tax_type, tolerance), repeated_items)
     payload = {
         "type": "salescreditnote" if invoice.is_credit_note else "salesinvoice",
         "voucherNumber": invoice.number,
@@ -182,7 +201,7 @@ def tax_moves(invoice: InvoiceData, payload: dict) -> tuple[TaxMove, ...]:
     )
 
 
-def _voucher_items(invoice, tax_type, repeated_items):
+def _voucher_items(invoice, rules, repeated_items):
     """The items, summing to the invoice total."""
     if not invoice.lines:
         raise VoucherError("no_lines")
@@ -192,9 +211,9 @@ def _voucher_items(invoice, tax_type, repeated_items):
     groups = _groups(invoice.lines, _cents(invoice.cash_rounding))
     items = []
     for lines in groups:
-        items += _group_items(lines, tax_type, repeated_items)
+        items += _group_items(lines, rules, repeated_items)
     items = [item for item in items if item.net or item.tax]
-    return _spread_residue(items, total, tax_type, _cents(invoice.cash_rounding))
+    return _spread_residue(items, total, rules, _cents(invoice.cash_rounding))
 
 
 def _groups(lines, cash_rounding):
@@ -245,52 +264,54 @@ def _cents_item(item):
     return replace(item, net=_cents(item.net), tax=_cents(item.tax))
 
 
-def _group_items(lines, tax_type, repeated_items):
+def _group_items(lines, rules, repeated_items):
     """One group as items: whole when it passes, else split (when allowed) or settled.
 
     Only lines in cents are split: a split of unrounded taxes would round them apart.
     """
     whole = _cents_item(_sum(lines))
-    if _consistent(whole, tax_type):
+    if _consistent(whole, rules):
         return [whole]
     in_cents = all(line == _cents_item(line) for line in lines)
     if repeated_items and in_cents:
-        split = _split(lines, tax_type)
+        split = _split(lines, rules)
         if split:
             return split
-    return [_settle(whole, tax_type)]
+    return [_settle(whole, rules)]
 
 
 # The number of items tried beyond the fewest that could carry a group's deviation.
 SPLIT_TRIES = 4
 
 
-def _split(lines, tax_type):
+def _split(lines, rules):
     """The fewest items made of whole lines whose taxes each pass, or None."""
-    deviation = abs(sum(_deviation(line, tax_type) for line in lines))
-    fewest = max(2, int((deviation / CENT).to_integral_value(rounding=ROUND_CEILING)))
+    deviation = abs(sum(_deviation(line, rules) for line in lines))
+    # An item may carry a cent of deviation (half a cent more where Lexware rounds first).
+    carried = CENT if rules.tolerance == "strict" else CENT * Decimal("1.5")
+    fewest = max(2, int((deviation / carried).to_integral_value(rounding=ROUND_CEILING)))
     for count in range(fewest, min(len(lines), fewest + SPLIT_TRIES) + 1):
-        items = _balanced(lines, count, tax_type)
-        if items and all(_consistent(item, tax_type) for item in items):
+        items = _balanced(lines, count, rules)
+        if items and all(_consistent(item, rules) for item in items):
             return items
     return None
 
 
-def _balanced(lines, count, tax_type):
+def _balanced(lines, count, rules):
     """The lines dealt into `count` items, each line where it brings the item's
     deviation closest to zero; lines that reduce (discounts) go last, to the largest
     item that takes them. Items in the order of their first line."""
     order = sorted(
         range(len(lines)),
-        key=lambda n: (lines[n].gross < 0, -abs(_deviation(lines[n], tax_type)), n),
+        key=lambda n: (lines[n].gross < 0, -abs(_deviation(lines[n], rules)), n),
     )
     bins = [[] for _ in range(count)]
     for n in order:
         line = lines[n]
-        deviation = _deviation(line, tax_type)
+        deviation = _deviation(line, rules)
 
         def score(members, line=line, deviation=deviation):
-            after = abs(sum(_deviation(lines[m], tax_type) for m in members) + deviation)
+            after = abs(sum(_deviation(lines[m], rules) for m in members) + deviation)
             if line.gross < 0:
                 return (after > CENT, -sum(lines[m].gross for m in members))
             return (after, len(members))
@@ -300,29 +321,31 @@ def _balanced(lines, count, tax_type):
     return [_sum([lines[n] for n in members]) for members in bins]
 
 
-def _deviation(item, tax_type):
+def _deviation(item, rules):
     """How far the item's tax lies from Lexware's exact figure."""
-    return item.tax - _exact_tax(item, tax_type)
+    return item.tax - _exact_tax(item, rules)
 
 
-def _exact_tax(item, tax_type):
+def _exact_tax(item, rules):
     """amount x rate (net) or amount x rate / (100 + rate) (gross), unrounded."""
-    if tax_type == "net":
+    if rules.tax_type == "net":
         return item.net * item.rate / 100
     return item.gross * item.rate / (100 + item.rate)
 
 
-def _consistent(item, tax_type):
-    """Lexware's check, read strictly: no negative figure, the tax within a cent of the
-    exact amount x rate."""
+def _consistent(item, rules):
+    """Lexware's check: no negative figure, the tax within a cent of amount x rate, exact
+    (strict) or rounded to cents (lenient)."""
     if item.net < 0 or item.tax < 0:
         return False
-    return abs(_deviation(item, tax_type)) <= CENT
+    if rules.tolerance == "lenient":
+        return abs(item.tax - _round(_exact_tax(item, rules))) <= CENT
+    return abs(_deviation(item, rules)) <= CENT
 
 
-def _settle(item, tax_type):
+def _settle(item, rules):
     """The item with its gross kept and the tax closest to its own that Lexware accepts."""
-    if _consistent(item, tax_type):
+    if _consistent(item, rules):
         return item
     gross = item.gross
     around = _round(gross * item.rate / (100 + item.rate))
@@ -331,13 +354,13 @@ def _settle(item, tax_type):
         for tax in (around + CENT * step for step in range(-2, 3))
         if 0 <= tax <= gross
     ]
-    accepted = [candidate for candidate in candidates if _consistent(candidate, tax_type)]
+    accepted = [candidate for candidate in candidates if _consistent(candidate, rules)]
     if not accepted:
         raise VoucherError("residue_not_positive", residue=gross)
     return min(accepted, key=lambda candidate: (abs(candidate.tax - item.tax), candidate.tax))
 
 
-def _spread_residue(items, total, tax_type, cash_rounding):
+def _spread_residue(items, total, rules, cash_rounding):
     """The items with what the total differs from their sum on the largest one: a cash
     rounding that takes away, and the cents Odoo rounded the total apart from its groups."""
     if not items:
@@ -353,7 +376,7 @@ def _spread_residue(items, total, tax_type, cash_rounding):
     item = items[largest]
     if item.gross + residue <= 0:
         raise VoucherError("residue_not_positive", residue=residue)
-    moved = _settle(replace(item, net=item.net + residue), tax_type)
+    moved = _settle(replace(item, net=item.net + residue), rules)
     return [*items[:largest], moved, *items[largest + 1 :]]
 
 

@@ -310,6 +310,31 @@ def test_the_example_as_one_item_moves_the_tax_by_a_cent():
     assert tax_moves(data, payload) == (TaxMove(19, D("466.79"), D("466.78")),)
 
 
+def test_the_example_for_a_lexware_that_rounds_first_is_one_item_with_the_invoices_tax():
+    data = invoice(*EXAMPLE)
+    for repeated_items in (True, False):
+        payload = build_voucher(data, repeated_items=repeated_items, tolerance="lenient")
+        assert items(payload) == [(19, SERVICES, 2456.8, 466.78)]
+        assert tax_moves(data, payload) == ()
+    assert lexware_problems(payload) == ["voucherItems[0].taxAmount"], "not for the strict one"
+
+
+def test_lenient_tolerance_still_moves_what_is_more_than_a_cent_off_the_rounded_product():
+    # 50 x 0.33 at 19 %: 3.00 tax where the rounded product is 3.14.
+    data = invoice(*fifty_lines("0.06"), total="19.50")
+    payload = build_voucher(data, repeated_items=False, tolerance="lenient")
+    assert items(payload) == [(19, SERVICES, 16.39, 3.11)]
+    assert tax_moves(data, payload) == (TaxMove(19, D("3.11"), D("3.00")),)
+    split = build_voucher(data, tolerance="lenient")
+    assert totals(split) == (19.5, 3.0)
+    assert len(split["voucherItems"]) < 17
+
+
+def test_an_unknown_tolerance_is_a_programming_error():
+    with pytest.raises(ValueError):
+        build_voucher(invoice(*EXAMPLE), tolerance="generous")
+
+
 def test_the_example_with_tax_included_prices():
     data = invoice(*EXAMPLE, tax_included=True)
     payload = accepted(data)
