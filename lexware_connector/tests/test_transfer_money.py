@@ -203,11 +203,13 @@ class TestEarlyPaymentDiscount(MoneyCase):
 
     def test_mixed_with_two_rates_and_a_credit_note(self):
         move, voucher = self._book("mixed", [(100.0, self.tax_19), (50.0, self.tax_7)])
+        self.assertEqual((move.amount_untaxed, move.amount_tax), (150.0, 22.05))
         self.assertEqual(
             self._items(voucher),
             {(19, REVENUE): (98.0, 18.62), (7, REVENUE): (49.0, 3.43), (0, REVENUE): (3.0, 0.0)},
         )
         refund, voucher = self._book("mixed", [(100.0, self.tax_19)], move_type="out_refund")
+        self.assertEqual((refund.amount_untaxed, refund.amount_tax), (100.0, 18.62))
         self.assertEqual(voucher["type"], "salescreditnote")
         self.assertEqual(
             self._items(voucher), {(19, REVENUE): (98.0, 18.62), (0, REVENUE): (2.0, 0.0)}
@@ -215,10 +217,13 @@ class TestEarlyPaymentDiscount(MoneyCase):
 
     def test_included_books_the_invoice_as_it_is(self):
         move, voucher = self._book("included", [(100.0, self.tax_19)])
+        # The Skonto reduces the tax only when it is taken, at payment: no epd lines.
+        self.assertFalse(move.line_ids.filtered(lambda line: line.display_type == "epd"))
         self.assertEqual(self._items(voucher), {(19, REVENUE): (100.0, 19.0)})
 
     def test_excluded_books_the_invoice_as_it_is(self):
         move, voucher = self._book("excluded", [(100.0, self.tax_19)])
+        self.assertFalse(move.line_ids.filtered(lambda line: line.display_type == "epd"))
         self.assertEqual(self._items(voucher), {(19, REVENUE): (100.0, 19.0)})
 
 
