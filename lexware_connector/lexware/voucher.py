@@ -14,10 +14,11 @@ by more than a cent: five lines at 19 % of 2,456.80 net carry 466.78 tax, where 
 the net is 466.792. The rule keeps what the customer was charged, and the tax the
 invoice shows wherever Lexware lets it:
 1. The invoice comes as its lines, each with the tax Odoo computed for it (the lines'
-   taxes add up to the invoice's tax lines). Lines with the same rate and category form
-   a group; a group of nothing (0 net, 0 tax) is dropped.
-2. A group whose net and tax pass the check (nothing negative) is one item.
-   "The check" is always the one of the tolerance the voucher is built for.
+   taxes add up to the invoice's tax lines; an early payment discount of Odoo's "mixed"
+   computation is two lines, a taxed one in its rate and an untaxed one at 0 %). Lines
+   with the same rate and category form a group; a group of nothing is dropped.
+2. A group whose net and tax pass the check (nothing negative, the tax within the
+   tolerance the voucher is built for) is one item.
 3. Otherwise, where repeated items are allowed, the group's lines are split into as few
    items as possible whose taxes each pass: every line is added where it brings its
    item's deviation from rate x amount closest to zero. Each item keeps the sum of its
