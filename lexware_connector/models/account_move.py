@@ -230,13 +230,14 @@ class AccountMove(models.Model):
             )
             for move in moves
         )
+        total = "%.2f" % total
         body = self.env._(
             "Lexware Office books this invoice with another tax than the invoice shows "
             "(%(rates)s). The total of %(total)s EUR is the invoice's; only the split between "
             "net amount and tax moved, by the least Lexware accepts: Lexware takes an item's "
             "tax only within a cent of its amount times the rate.",
             rates=rates,
-            total=f"{total:.2f}",
+            total=total,
         )
         self.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
 
