@@ -39,7 +39,7 @@ COLLECTIVE_CONTACT_NAME = "Sammelkunde"
 
 def create(call):
     payload = json_body(call.request)
-    doc = validate_voucher(payload, _contact_finder(call), creating=True, today=call.settings.today)
+    doc = validate_voucher(payload, _contact_finder(call), creating=True, **_rules(call))
     doc.update(voucherStatus="open", paidDate=None)
     doc = call.store.insert_doc("vouchers", call.caller.organization_id, doc)
     call.counters.add("vouchers_created")
@@ -60,15 +60,23 @@ def update(call, voucher_id):
         raise ApiError(409, "Optimistic locking violation", [("Version", "version", str(version))])
     if stored["voucherStatus"] != "open":
         raise IssueListError([("invalid_value", "voucherStatus")])
-    doc = validate_voucher(
-        payload, _contact_finder(call), creating=False, today=call.settings.today
-    )
+    doc = validate_voucher(payload, _contact_finder(call), creating=False, **_rules(call))
     keep = ("id", "organizationId", "createdDate", "voucherStatus", "paidDate")
     saved = call.store.replace_doc("vouchers", {**doc, **{k: stored[k] for k in keep}}, version)
     if saved is None:
         raise ApiError(409, "Optimistic locking violation")
     call.counters.add("vouchers_updated")
     return stub(saved, "vouchers")
+
+
+def _rules(call):
+    """The sandbox's settings that decide what validate_voucher accepts."""
+    settings = call.settings
+    return {
+        "today": settings.today,
+        "tax_tolerance": settings.tax_tolerance,
+        "repeated_items": settings.repeated_items,
+    }
 
 
 def _contact_finder(call):

@@ -16,3 +16,9 @@ class Settings:
     # Seconds a new contact stays unusable on vouchers (406 on contactId), as
     # Lexware's contacts sometimes are just after creation; 0: usable at once.
     contact_settle_s: float = 0.0
+    # Lexware's voucher checks where its documentation is silent. The defaults are the
+    # strictest reading: each item's taxAmount within a cent of the exact product
+    # (`tax_tolerance="strict"`; "lenient" rounds the product to cents first), and one
+    # item per tax rate and category (`repeated_items=False`).
+    tax_tolerance: str = "strict"
+    repeated_items: bool = False

@@ -18,6 +18,8 @@ CONFIG_KEYS = (
     "token_ttl",
     "today",
     "contact_settle_s",
+    "tax_tolerance",
+    "repeated_items",
 )
 
 

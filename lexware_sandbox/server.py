@@ -16,6 +16,7 @@ from .store import Store
 DEFAULT_ORGANIZATION = "Muster Handwerk GmbH"
 TAX_TYPES = ("net", "gross", "vatfree")
 DISTANCE_SALES = ("ORIGIN", "DESTINATION")
+TAX_TOLERANCES = ("strict", "lenient")
 VOUCHER_STATUSES = ("open", "paid", "paidoff", "voided", "transferred", "sepadebit", "unchecked")
 
 
@@ -116,12 +117,22 @@ class SandboxServer:
     def configure(self, **options):
         limiter_keys = {"rate", "burst"}
         fault_keys = {"fault_rate", "drop_rate", "latency_ms", "seed"}
-        settings_keys = {"retry_after", "token_ttl", "code_ttl", "today", "contact_settle_s"}
+        settings_keys = {
+            "retry_after",
+            "token_ttl",
+            "code_ttl",
+            "today",
+            "contact_settle_s",
+            "tax_tolerance",
+            "repeated_items",
+        }
         unknown = set(options) - limiter_keys - fault_keys - settings_keys
         if unknown:
             raise TypeError(f"unknown sandbox options: {', '.join(sorted(unknown))}")
         self.limiter.configure(**{k: v for k, v in options.items() if k in limiter_keys})
         self.injector.configure(**{k: v for k, v in options.items() if k in fault_keys})
+        if options.get("tax_tolerance", "strict") not in TAX_TOLERANCES:
+            raise ValueError(f"tax_tolerance is one of {', '.join(TAX_TOLERANCES)}")
         for key in settings_keys & set(options):
             setattr(self.settings, key, options[key])
 

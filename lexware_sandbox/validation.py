@@ -68,11 +68,17 @@ def _date(payload, field, issues, required):
 # vouchers
 
 
-def validate_voucher(payload, find_contact, creating, today=None):
+def validate_voucher(
+    payload, find_contact, creating, today=None, tax_tolerance="strict", repeated_items=False
+):
     """The voucher fields to store; raises IssueListError with every issue found.
 
     find_contact(id) answers the organisation's usable contact document or None;
     today (yyyy-MM-dd, None for the real day) picks the category catalogue.
+    Where Lexware's documentation is silent, the strictest reading is the default:
+    tax_tolerance "strict" compares each item's taxAmount with the exact product
+    (amount x rate), "lenient" with the product rounded to cents; repeated_items
+    False refuses a second item with the same tax rate and category.
     """
     issues = Issues()
     if creating and "version" in payload:
@@ -100,9 +106,11 @@ def validate_voucher(payload, find_contact, creating, today=None):
     tax = _amount(payload, "totalTaxAmount", "totalTaxAmount", issues)
     category_type = VOUCHER_KINDS.get(kind, (None,))[0]
     known = categories.by_id(today)
-    items = _voucher_items(payload.get("voucherItems"), category_type, known, issues)
+    items = _voucher_items(
+        payload.get("voucherItems"), category_type, known, issues, repeated_items
+    )
     if items and tax_type in ("net", "gross"):
-        _check_column_taxes(items, tax_type, issues)
+        _check_item_taxes(items, tax_type, tax_tolerance, issues)
         if gross is not None and tax is not None:
             _check_totals(items, tax_type, gross, tax, issues)
     contact_id = _voucher_contact(payload, kind, items, find_contact, issues)
@@ -131,7 +139,7 @@ def validate_voucher(payload, find_contact, creating, today=None):
     }
 
 
-def _voucher_items(raw, category_type, known, issues):
+def _voucher_items(raw, category_type, known, issues, repeated_items):
     """The items as Decimals with their category, or [] when any item is unusable."""
     if not isinstance(raw, list) or not raw:
         issues.add("missing_entity", "voucherItems")
@@ -139,7 +147,7 @@ def _voucher_items(raw, category_type, known, issues):
     items = [_voucher_item(item, n, category_type, known, issues) for n, item in enumerate(raw)]
     if any(item is None for item in items):
         return []
-    _check_item_combinations(items, issues)
+    _check_item_combinations(items, issues, repeated_items)
     return items
 
 
@@ -190,14 +198,14 @@ def _category(value, category_type, known, source, issues):
     return category
 
 
-def _check_item_combinations(items, issues):
+def _check_item_combinations(items, issues, repeated_items):
     seen = set()
     rates_by_category = {}
     for item in items:
         source = f"voucherItems[{item['n']}]"
         category = item["category"]
-        key = (item["rate"], category["id"])  # one item per tax rate and category
-        if key in seen:
+        key = (item["rate"], category["id"])  # "grouped by tax rate": one item per rate
+        if key in seen and not repeated_items:
             issues.add("invalid_value", source)
         seen.add(key)
         if category["zeroRateOnly"] and item["rate"] != 0:
@@ -208,24 +216,24 @@ def _check_item_combinations(items, issues):
             issues.add("invalid_value", f"{source}.taxRatePercent")
 
 
-def expected_tax(amount, rate, tax_type):
+def exact_tax(amount, rate, tax_type):
+    """amount x rate (net) or amount x rate / (100 + rate) (gross), unrounded."""
     divisor = Decimal(100) if tax_type == "net" else Decimal(100 + rate)
-    return (amount * rate / divisor).quantize(CENT, rounding=ROUND_HALF_UP)
+    return amount * rate / divisor
 
 
-def _check_column_taxes(items, tax_type, issues):
-    """Lexware checks tax per tax-rate column: the rate's items summed, within a cent.
+def expected_tax(amount, rate, tax_type):
+    return exact_tax(amount, rate, tax_type).quantize(CENT, rounding=ROUND_HALF_UP)
 
-    A column whose tax is off is named by its first item, as `voucherItems[n].taxAmount`.
-    """
-    columns = {}
+
+def _check_item_taxes(items, tax_type, tolerance, issues):
+    """Each item's taxAmount within a cent of its own amount x rate: the exact product
+    (strict), or the product rounded to cents (lenient)."""
+    figure = exact_tax if tolerance == "strict" else expected_tax
     for item in items:
-        columns.setdefault(item["rate"], []).append(item)
-    for rate, column in columns.items():
-        amount = sum(item["amount"] for item in column)
-        tax = sum(item["taxAmount"] for item in column)
-        if abs(tax - expected_tax(amount, rate, tax_type)) > CENT:
-            issues.add("invalid_taxamount", f"voucherItems[{column[0]['n']}].taxAmount")
+        expected = figure(item["amount"], item["rate"], tax_type)
+        if abs(item["taxAmount"] - expected) > CENT:
+            issues.add("invalid_taxamount", f"voucherItems[{item['n']}].taxAmount")
 
 
 def _check_totals(items, tax_type, gross, tax, issues):

@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_round, format_amount, plaintext2html
+from odoo.tools import float_repr, float_round, format_amount, plaintext2html
 
 from ..lexware.categories import OSS_KINDS, SPECIAL_KINDS
 from ..lexware.voucher import REMARK_LIMIT, InvoiceData, VoucherLine
@@ -218,6 +218,29 @@ class AccountMove(models.Model):
         )
         self.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
 
+    def _lexware_message_tax_moved(self, moves, total):
+        """Say on the invoice that Lexware books another tax than it shows, and where."""
+        self.ensure_one()
+        rates = "; ".join(
+            self.env._(
+                "at %(rate)s %%: %(booked)s EUR booked, %(invoiced)s EUR on the invoice",
+                rate=move.rate,
+                booked=move.booked,
+                invoiced=move.invoiced,
+            )
+            for move in moves
+        )
+        total = "%.2f" % total
+        body = self.env._(
+            "Lexware Office books this invoice with another tax than the invoice shows "
+            "(%(rates)s). The total of %(total)s EUR is the invoice's; only the split between "
+            "net amount and tax moved, by the least Lexware accepts: Lexware takes an item's "
+            "tax only within a cent of its amount times the rate.",
+            rates=rates,
+            total=total,
+        )
+        self.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
+
     def _lexware_message_failed(self, reason):
         self.ensure_one()
         body = Markup("%s<br/>%s") % (
@@ -319,65 +342,56 @@ class AccountMove(models.Model):
                 )
 
     def _lexware_invoice_data(self, contact_id):
-        """This invoice as `InvoiceData`, in EUR; LexwareTransferFailure for what can't go."""
+        """This invoice as `InvoiceData`, in EUR; LexwareTransferFailure for what can't go.
+
+        One `VoucherLine` per line Odoo computes taxes on: the product lines, and the
+        early payment discount lines of the "mixed" computation (the taxed one in its
+        tax's group, the untaxed one at 0 %), each with the tax Odoo computed for it, so
+        that the lines' taxes add up to the invoice's tax lines, a cash rounding on the
+        biggest tax included. An untaxed cash rounding goes as `cash_rounding`.
+        """
         self.ensure_one()
         kinds = self._lexware_kinds_by_tax()
         self._lexware_check_can_go(kinds)
-        # Amounts in the company currency (balance), positive for invoices and credit notes.
-        sign = -1 if self.move_type == "out_invoice" else 1
-        nets = defaultdict(Decimal)
+        self._lexware_check_product_lines()
+        self._lexware_check_tax_lines()
+        base_lines, _tax_lines = self._get_rounded_base_and_tax_lines()
+        lines = []
+        untaxed = []
+        cash_rounding = Decimal(0)
         tax_included = False
-        for line in self.invoice_line_ids.filtered(lambda line: line.display_type == "product"):
-            if not line.tax_ids:
-                if line.currency_id.is_zero(line.price_subtotal):
-                    continue
-                raise LexwareTransferFailure(
-                    self.env._(
-                        "The line %(line)s has no tax. Lexware books every amount with a tax "
-                        "rate: give it a tax (0 %% where no tax applies).",
-                        line=line.name or line.product_id.display_name,
+        for base_line in base_lines:
+            line = base_line["record"]
+            net = self._lexware_amount(self._lexware_sign() * line.balance)
+            taxes_data = base_line["tax_details"]["taxes_data"]
+            if base_line["special_type"] == "cash_rounding":
+                cash_rounding += net
+            elif not taxes_data:
+                # A product line without tax and nothing to book was let through above.
+                if line.display_type == "epd":
+                    untaxed.append((line, net))
+            else:
+                tax = taxes_data[0]["tax"]
+                tax_included = tax_included or (
+                    line.display_type == "product" and tax.price_include
+                )
+                lines.append(
+                    (
+                        line,
+                        VoucherLine(
+                            rate_percent=Decimal(str(float_round(tax.amount, 4))),
+                            category_id=self._lexware_category_id(kinds[tax]),
+                            foreign_rates=kinds[tax] in OSS_KINDS,
+                            net=net,
+                            tax=self._lexware_amount(taxes_data[0]["tax_amount"]),
+                        ),
                     )
                 )
-            if len(line.tax_ids) > 1:
-                raise LexwareTransferFailure(
-                    self.env._(
-                        "The line %(line)s carries several taxes (%(taxes)s). Lexware books one "
-                        "tax rate per amount.",
-                        line=line.name or line.product_id.display_name,
-                        taxes=", ".join(line.tax_ids.mapped("name")),
-                    )
-                )
-            tax = line.tax_ids
-            if tax.amount_type != "percent":
-                raise LexwareTransferFailure(
-                    self.env._(
-                        "The tax %(tax)s is not a percentage; Lexware books percentages only.",
-                        tax=tax.name,
-                    )
-                )
-            tax_included = tax_included or tax.price_include
-            nets[tax] += Decimal(str(sign * line.balance))
-        taxes = defaultdict(Decimal)
-        for line in self.line_ids.filtered(lambda line: line.display_type == "tax"):
-            taxes[line.tax_line_id] += Decimal(str(sign * line.balance))
-        unknown = set(taxes) - set(nets)
-        if unknown:
-            raise LexwareTransferFailure(
-                self.env._(
-                    "The tax amounts of %(taxes)s belong to no invoice line.",
-                    taxes=", ".join(tax.name for tax in unknown),
-                )
-            )
-        lines = tuple(
-            VoucherLine(
-                rate_percent=Decimal(str(float_round(tax.amount, 4))),
-                category_id=self._lexware_category_id(kinds[tax]),
-                foreign_rates=kinds[tax] in OSS_KINDS,
-                net=net,
-                tax=taxes.get(tax, Decimal(0)),
-            )
-            for tax, net in nets.items()
-        )
+        voucher_lines = [voucher_line for _line, voucher_line in lines]
+        voucher_lines += [
+            VoucherLine(Decimal(0), self._lexware_untaxed_category(line, lines), net, Decimal(0))
+            for line, net in untaxed
+        ]
         return InvoiceData(
             number=self.name,
             is_credit_note=self.move_type == "out_refund",
@@ -385,11 +399,82 @@ class AccountMove(models.Model):
             due_date=self.invoice_date_due,
             delivery_date=self.delivery_date or None,
             tax_included=bool(tax_included),
-            lines=lines,
+            lines=tuple(voucher_lines),
             total_gross=Decimal(str(abs(self.amount_total_signed))),
             contact_id=contact_id,
             remark=self._lexware_remark(),
+            cash_rounding=cash_rounding,
         )
+
+    def _lexware_sign(self):
+        """Amounts positive for invoices and credit notes alike."""
+        return -1 if self.move_type == "out_invoice" else 1
+
+    def _lexware_amount(self, amount):
+        """A float amount of the company currency as an exact Decimal."""
+        currency = self.company_id.currency_id
+        return Decimal(float_repr(currency.round(amount), currency.decimal_places))
+
+    def _lexware_check_product_lines(self):
+        """LexwareTransferFailure for a product line Lexware cannot book: one percentage
+        tax per line with an amount."""
+        for line in self.invoice_line_ids.filtered(lambda line: line.display_type == "product"):
+            name = line.name or line.product_id.display_name
+            if not line.tax_ids:
+                if line.currency_id.is_zero(line.price_subtotal):
+                    continue
+                raise LexwareTransferFailure(
+                    self.env._(
+                        "The line %(line)s has no tax. Lexware books every amount with a tax "
+                        "rate: give it a tax (0 %% where no tax applies).",
+                        line=name,
+                    )
+                )
+            if len(line.tax_ids) > 1:
+                raise LexwareTransferFailure(
+                    self.env._(
+                        "The line %(line)s carries several taxes (%(taxes)s). Lexware books one "
+                        "tax rate per amount.",
+                        line=name,
+                        taxes=", ".join(line.tax_ids.mapped("name")),
+                    )
+                )
+            if line.tax_ids.amount_type != "percent":
+                raise LexwareTransferFailure(
+                    self.env._(
+                        "The tax %(tax)s is not a percentage; Lexware books percentages only.",
+                        tax=line.tax_ids.name,
+                    )
+                )
+
+    def _lexware_check_tax_lines(self):
+        """LexwareTransferFailure for a tax amount (a cash rounding on it included) that
+        belongs to no invoice line."""
+        line_taxes = self.invoice_line_ids.filtered(
+            lambda line: line.display_type == "product"
+        ).tax_ids
+        unknown = self.line_ids.filtered("tax_repartition_line_id").tax_line_id - line_taxes
+        if unknown:
+            raise LexwareTransferFailure(
+                self.env._(
+                    "The tax amounts of %(taxes)s belong to no invoice line.",
+                    taxes=", ".join(unknown.mapped("name")),
+                )
+            )
+
+    def _lexware_untaxed_category(self, untaxed_line, lines):
+        """The category of an untaxed early payment discount line: the one of the largest
+        taxed line on its account (Odoo makes one such line per account), else of the
+        largest line."""
+        same_account = [
+            voucher_line
+            for line, voucher_line in lines
+            if line.account_id == untaxed_line.account_id
+        ]
+        candidates = same_account or [voucher_line for _line, voucher_line in lines]
+        if not candidates:
+            return self._lexware_category_id("revenue")
+        return max(candidates, key=lambda voucher_line: abs(voucher_line.net)).category_id
 
     def _lexware_category_id(self, kind):
         return self.company_id.sudo()._lexware_category(kind)

@@ -49,7 +49,7 @@ from ..lexware.errors import (
     LexwarePermanentError,
     LexwareRetryableError,
 )
-from ..lexware.voucher import VoucherError, build_voucher
+from ..lexware.voucher import VoucherError, build_voucher, has_repeated_items, tax_moves
 from .res_partner import LexwareContactUnsureError
 
 _logger = logging.getLogger(__name__)
@@ -698,12 +698,17 @@ class LexwareTransfer(models.Model):
     def _lexware_create_voucher(self, client):
         move = self.move_id
         company = self.company_id.sudo()
-        refreshed = retried_contact = False
+        # Everything that can refuse the invoice runs before its contact is made:
+        # Lexware cannot delete contacts.
+        needs_contact = move._lexware_needs_real_contact()
+        build_voucher(move._lexware_invoice_data(None))
+        refreshed = retried_contact = probed = False
         while True:
             contact_id, created = move.commercial_partner_id._lexware_ensure_contact(
-                company, client, move._lexware_needs_real_contact(), commit=self._lexware_commit
+                company, client, needs_contact, commit=self._lexware_commit
             )
-            payload = build_voucher(move._lexware_invoice_data(contact_id))
+            data = move._lexware_invoice_data(contact_id)
+            payload, probe = self._lexware_voucher_payload(company, data, probed)
             self._lexware_note_post()
             try:
                 answer = client.create_voucher(payload)
@@ -712,6 +717,10 @@ class LexwareTransfer(models.Model):
                     company._lexware_refresh_posting_categories()
                     refreshed = True
                     continue
+                if error.status == 406 and probe and _refuses(probe, error):
+                    self._lexware_learn(company, probe, refused=True)
+                    probed = True
+                    continue
                 if error.status == 406 and created and not retried_contact:
                     time.sleep(NEW_CONTACT_PAUSE)
                     retried_contact = True
@@ -719,7 +728,50 @@ class LexwareTransfer(models.Model):
                 raise
             # The voucher is booked: the file is a step of its own, with a fresh schedule.
             self.write({"voucher_id": answer["id"], "outcome_unknown": False, "attempts": 0})
+            if probe:
+                self._lexware_learn(company, probe, refused=False)
+            moves = tax_moves(data, payload)
+            if moves:
+                self._lexware_commit()
+                move._lexware_message_tax_moved(moves, payload["totalGrossAmount"])
             return answer["id"]
+
+    def _lexware_voucher_payload(self, company, data, probed):
+        """The payload to post, and which of Lexware's undocumented rules it puts to the
+        test ("repeated_items", "tolerance" or None).
+
+        The safe payload passes whatever Lexware's answer, as far as the company knows it:
+        one item per rate where Lexware refused repeated items, each tax within a cent of
+        the exact amount x rate unless Lexware is known to round first. Where a riskier
+        payload keeps more of the invoice's tax, it goes first, once per invoice (so one
+        extra request at most), and Lexware's answer is remembered for the company.
+        """
+        repeated_items = not company.lexware_repeated_items_refused
+        tolerance = company.lexware_tax_tolerance or "strict"
+        safe = build_voucher(data, repeated_items=repeated_items, tolerance=tolerance)
+        if probed:
+            return safe, None
+        if repeated_items and has_repeated_items(safe):
+            return safe, "repeated_items"
+        if not company.lexware_tax_tolerance:
+            # One rule at a time: this one with one item per rate.
+            lenient = build_voucher(data, repeated_items=False, tolerance="lenient")
+            if _moved(data, lenient) < _moved(data, safe):
+                return lenient, "tolerance"
+        return safe, None
+
+    def _lexware_learn(self, company, probe, refused):
+        """Remember Lexware's answer to a rule put to the test."""
+        if probe == "repeated_items" and refused:
+            company.lexware_repeated_items_refused = fields.Datetime.now()
+        elif probe == "tolerance":
+            company.lexware_tax_tolerance = "strict" if refused else "lenient"
+        else:
+            return
+        _logger.info(
+            "Lexware: company %s: %s %s", company.id, probe, "refused" if refused else "accepted"
+        )
+        self._lexware_commit()
 
     def _lexware_upload(self, client, pdf):
         move = self.move_id
@@ -1025,3 +1077,22 @@ def _still_locked(lock_cr):
 
 def _about_category(error):
     return any("categoryid" in (issue.field or "").lower() for issue in error.issues)
+
+
+def _moved(data, payload):
+    """How much tax the payload books apart from the invoice, over all rates."""
+    return sum(abs(move.booked - move.invoiced) for move in tax_moves(data, payload))
+
+
+def _refuses(probe, error):
+    """Whether a 406 answers the rule put to the test, and nothing else: for repeated
+    items, every issue is about the items (a second item of the same rate, or a tax that
+    Lexware checks per rate after all); for the tolerance, every issue is an item's tax."""
+    fields_named = [(issue.field or "") for issue in error.issues]
+    if not fields_named:
+        return False
+    if probe == "repeated_items":
+        return all(field.startswith("voucherItems") for field in fields_named)
+    return all(
+        field.startswith("voucherItems") and field.endswith(".taxAmount") for field in fields_named
+    )

@@ -107,6 +107,23 @@ class ResCompany(models.Model):
     lexware_use_collective_contact = fields.Boolean(
         string="Book Private Customers on Lexware's Collective Contact"
     )
+    lexware_repeated_items_refused = fields.Datetime(
+        string="Lexware Refused Repeated Voucher Items",
+        copy=False,
+        readonly=True,
+        help="When Lexware refused a voucher with two items of the same tax rate and "
+        "category. Since then each rate and category goes as one item. A new connection "
+        "asks Lexware again.",
+    )
+    lexware_tax_tolerance = fields.Selection(
+        [("strict", "Exact Amount Times Rate"), ("lenient", "Rounded Amount Times Rate")],
+        string="Lexware's Tax Check",
+        copy=False,
+        readonly=True,
+        help="How Lexware checked a voucher item's tax against its amount times the rate, "
+        "as far as Odoo has seen: within a cent of the exact product, or of the product "
+        "rounded to cents. Empty until Lexware answered; a new connection asks again.",
+    )
     lexware_posting_categories = fields.Text(
         string="Lexware Posting Categories (JSON)",
         copy=False,
@@ -325,6 +342,8 @@ class ResCompany(models.Model):
             "lexware_connected_since": fields.Datetime.now(),
             "lexware_connected_by": self.env.uid,
             "lexware_last_error": False,
+            "lexware_repeated_items_refused": False,
+            "lexware_tax_tolerance": False,
         }
         try:
             categories = client.get_posting_categories()

@@ -12,6 +12,7 @@ from . import (
     test_story_browser,
     test_transfer_engine,
     test_transfer_failures,
+    test_transfer_money,
     test_transfer_poison,
     test_transfer_recovery,
     test_transfer_workers,

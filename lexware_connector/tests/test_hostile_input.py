@@ -18,7 +18,7 @@ from unittest.mock import patch
 
 from psycopg2 import IntegrityError
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tools import html2plaintext, mute_logger
 
@@ -86,6 +86,28 @@ HOSTILE = (
         FAILED,
         "is owed in Austria (One-Stop-Shop)",
         "_check_no_contact_made",
+    ),
+    Row("skonto_mixed_on_two_rates", "_build_skonto_mixed", SENT, "", "_check_skonto_mixed"),
+    Row(
+        "skonto_mixed_credit_note_with_discount",
+        "_build_skonto_credit_note",
+        SENT,
+        "",
+        "_check_skonto_credit_note",
+    ),
+    Row(
+        "cash_rounding_of_a_euro_on_the_biggest_tax",
+        "_build_cash_rounding_biggest_tax",
+        SENT,
+        "",
+        "_check_cash_rounding_biggest_tax",
+    ),
+    Row(
+        "cash_rounding_line_half_a_euro_on_a_credit_note",
+        "_build_cash_rounding_credit_note",
+        SENT,
+        "",
+        "_check_cash_rounding_credit_note",
     ),
 )
 PURCHASE_ORDER_PDF = b"%PDF-1.4\n% Bestellung des Kunden, not the invoice\n"
@@ -410,6 +432,61 @@ class TestHostileInput(OssMixin, TransferCase):
         )
         return self._invoice([(100.0, austria.map_tax(self.tax_19))], partner=partner)
 
+    def _skonto_mixed(self):
+        return self.env["account.payment.term"].create(
+            {
+                "name": "14 Tage 3 % Skonto",
+                "early_discount": True,
+                "discount_percentage": 3,
+                "discount_days": 14,
+                "early_pay_discount_computation": "mixed",
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})
+                ],
+            }
+        )
+
+    def _cash_rounding(self, strategy, rounding, method):
+        accounts = self.env["account.account"].with_company(self.company)
+        return self.env["account.cash.rounding"].create(
+            {
+                "name": f"Rundung {rounding}",
+                "rounding": rounding,
+                "strategy": strategy,
+                "rounding_method": method,
+                "profit_account_id": accounts.search(
+                    [("account_type", "=", "income_other")], limit=1
+                ).id,
+                "loss_account_id": accounts.search([("account_type", "=", "expense")], limit=1).id,
+            }
+        )
+
+    def _build_skonto_mixed(self):
+        return self._invoice(
+            [(33.33, self.tax_19, 3, 5), (-10.0, self.tax_19), (12.99, self.tax_7, 7)],
+            invoice_payment_term_id=self._skonto_mixed().id,
+        )
+
+    def _build_skonto_credit_note(self):
+        return self._invoice(
+            [(200.0, self.tax_19, 1, 10), (-30.0, self.tax_19), (50.0, self.tax_7)],
+            move_type="out_refund",
+            invoice_payment_term_id=self._skonto_mixed().id,
+        )
+
+    def _build_cash_rounding_biggest_tax(self):
+        return self._invoice(
+            [(100.38, self.tax_19), (20.0, self.tax_7)],
+            invoice_cash_rounding_id=self._cash_rounding("biggest_tax", 1.0, "HALF-UP").id,
+        )
+
+    def _build_cash_rounding_credit_note(self):
+        return self._invoice(
+            [(100.33, self.tax_19), (-0.5, self.tax_19)],
+            move_type="out_refund",
+            invoice_cash_rounding_id=self._cash_rounding("add_invoice_line", 0.5, "UP").id,
+        )
+
     # -- what Lexware received ------------------------------------------------------------
 
     def _check_301_lines(self, move, voucher):
@@ -530,6 +607,47 @@ class TestHostileInput(OssMixin, TransferCase):
     def _check_own_pdf(self, move, voucher):
         _filename, content = self.sandbox.store.file(voucher["files"][0])
         self.assertEqual(content, FAKE_PDF + move.name.encode(), "the invoice's own PDF")
+
+    def _check_tax_as_invoiced(self, move, voucher):
+        """Skonto books to the cent: the invoice's tax, its total, no note."""
+        self.assertEqual(voucher["totalTaxAmount"], abs(move.amount_tax_signed))
+        self.assertFalse(
+            [m for m in move.message_ids if "another tax than the invoice" in (m.body or "")]
+        )
+
+    def _check_skonto_mixed(self, move, voucher):
+        self._check_tax_as_invoiced(move, voucher)
+        self.assertIn((0, REVENUE), self._items(voucher), "the discount untaxed at 0 %")
+
+    def _check_skonto_credit_note(self, move, voucher):
+        self.assertEqual(voucher["type"], "salescreditnote")
+        self._check_tax_as_invoiced(move, voucher)
+        # 150.00 and 50.00 net, 3 % Skonto on each: 4.50 and 1.50 at 0 %; Odoo rounds the
+        # Skonto's tax per line (-0.86 and -0.11), Lexware's figures are 27.645 and 3.395.
+        self.assertEqual(
+            self._items(voucher),
+            {(19, REVENUE): (145.5, 27.64), (7, REVENUE): (48.5, 3.39), (0, REVENUE): (6.0, 0.0)},
+        )
+
+    def _check_cash_rounding_biggest_tax(self, move, voucher):
+        # 100.38 + 19.07 + 20.00 + 1.40 = 140.85, rounded to 141.00 on the 19 % tax.
+        self.assertEqual((move.amount_total, move.amount_tax), (141.0, 20.62))
+        items = self._items(voucher)
+        self.assertEqual(items[(7, REVENUE)], (20.0, 1.4))
+        self.assertEqual(sum(items[(19, REVENUE)]), 119.6)
+        note = html2plaintext(move.message_ids.filtered(lambda m: "another tax" in m.body).body)
+        booked = items[(19, REVENUE)][1]
+        self.assertIn(f"at 19 %: {booked:.2f} EUR booked, 19.22 EUR on the invoice", note)
+
+    def _check_cash_rounding_credit_note(self, move, voucher):
+        self.assertEqual(voucher["type"], "salescreditnote")
+        # 99.83 net and 18.96 tax (19.06 - 0.10) = 118.79, rounded up to 119.00 on a line.
+        self.assertEqual(
+            (move.amount_untaxed, move.amount_tax, move.amount_total), (100.04, 18.96, 119.0)
+        )
+        self.assertEqual(
+            self._items(voucher), {(19, REVENUE): (99.83, 18.96), (0, REVENUE): (0.21, 0.0)}
+        )
 
 
 def _row_test(row):

@@ -14,7 +14,16 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 import requests
 
-from lexware.voucher import REASONS, InvoiceData, VoucherError, VoucherLine, build_voucher
+from lexware.voucher import (
+    REASONS,
+    InvoiceData,
+    TaxMove,
+    VoucherError,
+    VoucherLine,
+    build_voucher,
+    has_repeated_items,
+    tax_moves,
+)
 
 API_KEY = "sandbox-api-key"
 GOODS = "8f8664a8-fd86-11e1-a21f-0800200c9a66"
@@ -29,12 +38,18 @@ CENT = Decimal("0.01")
 D = Decimal
 
 
-def lexware_problems(payload):
-    """What Lexware would answer with a 406 for this voucher payload, as strings."""
+def lexware_problems(payload, repeated_items=True):
+    """What Lexware would answer with a 406 for this voucher payload, as strings: read
+    strictly, each item's tax within a cent of the exact amount x rate."""
     problems = []
     gross_type = payload["taxType"] == "gross"
     tax_sum = gross_sum = D(0)
+    seen = set()
     for n, item in enumerate(payload["voucherItems"]):
+        key = (item["taxRatePercent"], item["categoryId"])
+        if key in seen and not repeated_items:
+            problems.append(f"voucherItems[{n}]")
+        seen.add(key)
         amount, tax = D(repr(item["amount"])), D(repr(item["taxAmount"]))
         rate = item["taxRatePercent"]
         if rate not in (0, 5, 7, 16, 19):
@@ -42,8 +57,7 @@ def lexware_problems(payload):
         if amount < 0 or tax < 0 or amount.as_tuple().exponent < -2:
             problems.append(f"voucherItems[{n}].amount")
         divisor = 100 + rate if gross_type else 100
-        expected = (amount * rate / divisor).quantize(CENT, rounding=ROUND_HALF_UP)
-        if abs(tax - expected) > CENT:
+        if abs(tax - amount * rate / divisor) > CENT:
             problems.append(f"voucherItems[{n}].taxAmount")
         tax_sum += tax
         gross_sum += amount if gross_type else amount + tax
@@ -55,10 +69,10 @@ def lexware_problems(payload):
     return problems
 
 
-def accepted(invoice):
+def accepted(invoice, repeated_items=True):
     """The payload for the invoice, checked as Lexware checks it, through JSON."""
-    payload = json.loads(json.dumps(build_voucher(invoice)))
-    assert lexware_problems(payload) == []
+    payload = json.loads(json.dumps(build_voucher(invoice, repeated_items=repeated_items)))
+    assert lexware_problems(payload, repeated_items) == []
     return payload
 
 
@@ -236,11 +250,21 @@ def fifty_lines(tax_per_line):
     return [line(19, "0.33", tax_per_line) for _ in range(50)]
 
 
-def test_fifty_lines_rounded_per_line_keep_the_invoice_total():
-    # Odoo's round per line: 50 x 0.06 = 3.00 tax, where Lexware expects 3.14 on 16.50.
+def test_fifty_lines_rounded_per_line_keep_the_invoice_total_and_tax_in_exact_items():
+    # Odoo's round per line: 50 x 0.06 = 3.00 tax, where 16.50 x 19 % is 3.135. Each line
+    # is 0.0027 off: three lines make an item within a cent, 17 items in all.
     payload = accepted(invoice(*fifty_lines("0.06"), total="19.50"))
+    assert totals(payload) == (19.5, 3.0)
+    assert len(payload["voucherItems"]) == 17
+    assert {item["taxRatePercent"] for item in payload["voucherItems"]} == {19}
+
+
+def test_fifty_lines_as_one_item_keep_the_invoice_total_and_move_the_tax_least():
+    data = invoice(*fifty_lines("0.06"), total="19.50")
+    payload = accepted(data, repeated_items=False)
     assert totals(payload) == (19.5, 3.11)
     assert items(payload) == [(19, SERVICES, 16.39, 3.11)]
+    assert tax_moves(data, payload) == (TaxMove(19, D("3.11"), D("3.00")),)
 
 
 def test_fifty_lines_rounded_globally_keep_the_invoice_total():
@@ -250,21 +274,98 @@ def test_fifty_lines_rounded_globally_keep_the_invoice_total():
 
 
 def test_fifty_tax_included_lines_rounded_per_line_keep_the_invoice_total():
-    payload = accepted(invoice(*fifty_lines("0.06"), total="19.50", tax_included=True))
+    data = invoice(*fifty_lines("0.06"), total="19.50", tax_included=True)
+    assert totals(accepted(data)) == (19.5, 3.0)
+    payload = accepted(data, repeated_items=False)
     assert totals(payload) == (19.5, 3.11)
     assert items(payload) == [(19, SERVICES, 19.5, 3.11)]
 
 
-def test_tax_within_a_cent_of_lexwares_figure_is_kept():
-    # 3 x 0.35 at 19 %: Odoo 3 x 0.07 = 0.21, Lexware 1.05 x 19 % = 0.1995 -> 0.20.
-    payload = accepted(
-        invoice(line(19, "0.35", "0.07"), line(19, "0.35", "0.07"), line(19, "0.35", "0.07"))
-    )
-    assert items(payload) == [(19, SERVICES, 1.05, 0.21)]
+# The issue's example: five lines at 19 %, Odoo's tax per line.
+EXAMPLE = (
+    line(19, "609.28", "115.76"),  # 304.64 x 2
+    line(19, "1225.07", "232.76"),  # 175.01 x 7
+    line(19, "407.54", "77.43"),
+    line(19, "116.21", "22.08"),  # 232.41 x 0.5
+    line(19, "98.70", "18.75"),  # 49.35 x 2
+)
+
+
+def test_the_example_splits_into_two_items_with_the_invoices_tax():
+    data = invoice(*EXAMPLE)
+    assert data.total_gross == D("2923.58")
+    payload = accepted(data)
+    # 466.78 is 1.2 cents from 19 % of 2,456.80; two items carry it within a cent each.
+    assert totals(payload) == (2923.58, 466.78)
+    assert len(payload["voucherItems"]) == 2
+    assert sum(D(repr(i["amount"])) for i in payload["voucherItems"]) == D("2456.80")
+    assert tax_moves(data, payload) == ()
+
+
+def test_the_example_as_one_item_moves_the_tax_by_a_cent():
+    data = invoice(*EXAMPLE)
+    payload = accepted(data, repeated_items=False)
+    assert items(payload) == [(19, SERVICES, 2456.79, 466.79)]
+    assert totals(payload) == (2923.58, 466.79)
+    assert tax_moves(data, payload) == (TaxMove(19, D("466.79"), D("466.78")),)
+
+
+def test_the_example_for_a_lexware_that_rounds_first_is_one_item_with_the_invoices_tax():
+    data = invoice(*EXAMPLE)
+    for repeated_items in (True, False):
+        payload = build_voucher(data, repeated_items=repeated_items, tolerance="lenient")
+        assert items(payload) == [(19, SERVICES, 2456.8, 466.78)]
+        assert tax_moves(data, payload) == ()
+    assert lexware_problems(payload) == ["voucherItems[0].taxAmount"], "not for the strict one"
+
+
+def test_lenient_tolerance_still_moves_what_is_more_than_a_cent_off_the_rounded_product():
+    # 50 x 0.33 at 19 %: 3.00 tax where the rounded product is 3.14.
+    data = invoice(*fifty_lines("0.06"), total="19.50")
+    payload = build_voucher(data, repeated_items=False, tolerance="lenient")
+    assert items(payload) == [(19, SERVICES, 16.39, 3.11)]
+    assert tax_moves(data, payload) == (TaxMove(19, D("3.11"), D("3.00")),)
+    split = build_voucher(data, tolerance="lenient")
+    assert totals(split) == (19.5, 3.0)
+    assert len(split["voucherItems"]) < 17
+
+
+def test_an_unknown_tolerance_is_a_programming_error():
+    with pytest.raises(ValueError):
+        build_voucher(invoice(*EXAMPLE), tolerance="generous")
+
+
+def test_the_example_with_tax_included_prices():
+    data = invoice(*EXAMPLE, tax_included=True)
+    payload = accepted(data)
+    assert totals(payload) == (2923.58, 466.78)
+    assert len(payload["voucherItems"]) == 2
+    single = accepted(data, repeated_items=False)
+    assert items(single) == [(19, SERVICES, 2923.58, 466.79)]
+
+
+def test_a_split_keeps_discount_lines_inside_positive_items():
+    lines = [line(19, "0.33", "0.06") for _ in range(9)] + [line(19, "-0.10", "-0.02")]
+    payload = accepted(invoice(*lines))
+    assert totals(payload) == (round(2.97 - 0.10 + 0.54 - 0.02, 2), 0.52)
+    assert all(i["amount"] > 0 for i in payload["voucherItems"])
+
+
+def test_tax_within_a_cent_of_the_exact_figure_is_kept_in_one_item():
+    # 2 x 0.35 at 19 %: Odoo 2 x 0.07 = 0.14, Lexware 0.70 x 19 % = 0.133.
+    payload = accepted(invoice(line(19, "0.35", "0.07"), line(19, "0.35", "0.07")))
+    assert items(payload) == [(19, SERVICES, 0.7, 0.14)]
+
+
+def test_tax_a_cent_and_more_off_is_split_or_moved():
+    # 3 x 0.35 at 19 %: Odoo 0.21, Lexware's exact figure 0.1995: 1.05 cents off.
+    data = invoice(line(19, "0.35", "0.07"), line(19, "0.35", "0.07"), line(19, "0.35", "0.07"))
+    assert items(accepted(data)) == [(19, SERVICES, 0.7, 0.14), (19, SERVICES, 0.35, 0.07)]
+    assert items(accepted(data, repeated_items=False)) == [(19, SERVICES, 1.06, 0.2)]
 
 
 def test_negative_tax_within_a_cent_is_settled_to_a_positive_one():
-    # A gross group of 0.02 whose discount left -0.01 tax: Lexware's figure is 0.00,
+    # A gross group of 0.02 whose discount left -0.01 tax: Lexware's figure is 0.0032,
     # close enough, but Lexware refuses a negative taxAmount.
     payload = accepted(invoice(line(19, "0.03", "-0.01"), tax_included=True))
     assert items(payload) == [(19, SERVICES, 0.02, 0.0)]
@@ -305,17 +406,83 @@ def random_invoice(rng, tax_included, round_globally):
     return invoice(*lines, total=total, tax_included=tax_included), total
 
 
+@pytest.mark.parametrize("repeated_items", [False, True])
 @pytest.mark.parametrize("tax_included", [False, True])
 @pytest.mark.parametrize("round_globally", [False, True])
 def test_any_odoo_rounding_gives_an_accepted_voucher_with_the_invoice_total(
-    tax_included, round_globally
+    tax_included, round_globally, repeated_items
 ):
     rng = random.Random(f"{tax_included}-{round_globally}")
     for _ in range(300):
         data, total = random_invoice(rng, tax_included, round_globally)
         if total <= 0:
             continue
-        assert D(repr(accepted(data)["totalGrossAmount"])) == total.quantize(CENT)
+        payload = accepted(data, repeated_items)
+        assert D(repr(payload["totalGrossAmount"])) == total.quantize(CENT)
+        if repeated_items and not round_globally:
+            assert tax_moves(data, payload) == (), data
+
+
+# cash rounding
+
+
+def test_a_cash_rounding_up_is_an_untaxed_item_in_the_largest_category():
+    data = invoice(
+        line(19, "100.00", "19.00", GOODS),
+        line(7, "10.00", "0.70", SERVICES),
+        total="129.75",
+        cash_rounding=D("0.05"),
+    )
+    payload = accepted(data, repeated_items=False)
+    assert items(payload) == [
+        (19, GOODS, 100.0, 19.0),
+        (7, SERVICES, 10.0, 0.7),
+        (0, GOODS, 0.05, 0.0),
+    ]
+    assert totals(payload) == (129.75, 19.7)
+    assert tax_moves(data, payload) == ()
+
+
+def test_a_cash_rounding_up_joins_the_0_percent_item_of_that_category():
+    data = invoice(
+        line(19, "100.00", "19.00"),
+        line(0, "5.00", "0.00"),
+        total="124.10",
+        cash_rounding=D("0.10"),
+    )
+    assert items(accepted(data, repeated_items=False)) == [
+        (19, SERVICES, 100.0, 19.0),
+        (0, SERVICES, 5.1, 0.0),
+    ]
+
+
+def test_a_cash_rounding_down_reduces_the_largest_item_keeping_its_tax():
+    data = invoice(line(19, "100.00", "19.00"), total="118.96", cash_rounding=D("-0.04"))
+    payload = accepted(data, repeated_items=False)
+    assert items(payload) == [(19, SERVICES, 99.96, 19.0)]
+    assert tax_moves(data, payload) == ()
+
+
+def test_a_large_cash_rounding_down_moves_the_tax_least():
+    # 1.00 rounding: 119.45 -> 119.00; 99.55 x 19 % would be 18.91, not 19.00.
+    data = invoice(line(19, "100.38", "19.07"), total="119.00", cash_rounding=D("-0.45"))
+    payload = accepted(data, repeated_items=False)
+    assert totals(payload) == (119.0, 19.0)
+    assert items(payload) == [(19, SERVICES, 100.0, 19.0)]
+    assert tax_moves(data, payload) == (TaxMove(19, D("19.00"), D("19.07")),)
+
+
+def test_a_rounding_on_the_biggest_tax_moves_that_tax_least():
+    # Odoo's "biggest tax" strategy: 100.00 + 19.03 (19.00 and 0.03 of rounding).
+    data = invoice(line(19, "100.00", "19.03"), total="119.03")
+    payload = accepted(data)
+    assert items(payload) == [(19, SERVICES, 100.02, 19.01)]
+    assert tax_moves(data, payload) == (TaxMove(19, D("19.01"), D("19.03")),)
+
+
+def test_a_rounding_far_beyond_the_cash_rounding_is_refused():
+    error = refused(invoice(line(19, "100.00", "19.00"), total="118.50", cash_rounding=D("-0.10")))
+    assert error.code == "total_mismatch"
 
 
 # refusals
@@ -432,12 +599,26 @@ def test_built_vouchers_are_accepted_by_the_sandbox(sandbox):
         "V-13B": invoice(line(0, "500.00", "0", REVERSE_CHARGE), contact_id=contact_id),
         "V-KU": invoice(line(0, "80.00", "0", SMALL_BUSINESS)),
     }
+    invoices["V-EXAMPLE"] = invoice(*EXAMPLE)
+    # The sandbox's default is the strictest reading: one item per rate and category.
     for number, data in invoices.items():
-        payload = accepted(data)
+        payload = accepted(data, repeated_items=False)
         payload["voucherNumber"] = number
         answer = post_voucher(sandbox, payload)
         assert answer.status_code == 200, (number, answer.text)
     stored = {v["voucherNumber"]: v for v in sandbox.vouchers()}
     assert set(stored) == set(invoices)
     assert stored["V-LINE"]["totalGrossAmount"] == 19.5
+    # Where repeated items are allowed, the split vouchers keep the invoices' tax.
+    sandbox.configure(repeated_items=True)
+    split = {
+        number: data for number, data in invoices.items() if has_repeated_items(accepted(data))
+    }
+    assert set(split) == {"V-LINE", "V-GROSS50", "V-EXAMPLE"}
+    for number, data in split.items():
+        payload = accepted(data)
+        payload["voucherNumber"] = f"{number}-SPLIT"
+        answer = post_voucher(sandbox, payload)
+        assert answer.status_code == 200, (number, answer.text)
+    assert sandbox.vouchers(number="V-EXAMPLE-SPLIT")[0]["totalTaxAmount"] == 466.78
     assert stored["V-CN"]["type"] == "salescreditnote"

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+import requests
 from sandbox_helpers import (
     GOODS,
     INTRA_EU,
@@ -361,17 +362,20 @@ OSS_ABROAD = "4ebd965a-7126-416c-9d8c-a5c9366ee473"
 OSS_ABROAD_SERVICES = "7ecea006-844c-4c98-a02d-aa3142640dd5"
 
 
-def test_tax_is_checked_per_rate_column_not_per_item(api):
-    # Each item is a cent and a half off, but the 19 % column adds up: accepted.
+def test_tax_is_checked_per_item_not_per_rate_column(api, sandbox):
+    sandbox.configure(repeated_items=True)
+    # Each item is a cent and a half off, though the 19 % column adds up: refused.
     column_right = voucher(
         totalGrossAmount=238.0,
         totalTaxAmount=38.0,
         voucherItems=[item(100.0, 20.5), item(100.0, 17.5, category=SERVICES)],
     )
-    assert api.post("/v1/vouchers", json=column_right).status_code == 200
-    # Each item is within a cent, but the column is two cents off: refused, named
-    # by the column's first item.
-    column_wrong = voucher(
+    assert issues(api.post("/v1/vouchers", json=column_right)) == {
+        ("invalid_taxamount", "voucherItems[0].taxAmount"),
+        ("invalid_taxamount", "voucherItems[1].taxAmount"),
+    }
+    # Each item is within a cent, though the column is two cents off: accepted.
+    column_off = voucher(
         totalGrossAmount=345.02,
         totalTaxAmount=45.02,
         voucherItems=[
@@ -380,9 +384,98 @@ def test_tax_is_checked_per_rate_column_not_per_item(api):
             item(100.0, 19.01, category=SERVICES),
         ],
     )
-    assert issues(api.post("/v1/vouchers", json=column_wrong)) == {
-        ("invalid_taxamount", "voucherItems[1].taxAmount")
+    assert api.post("/v1/vouchers", json=column_off).status_code == 200
+
+
+# Five lines at 19 % rounded per line (the issue's example): 2,456.80 net, 466.78 tax,
+# where 19 % of the net is 466.792.
+PER_LINE_NET, PER_LINE_TAX = 2456.8, 466.78
+
+
+def per_line_example(tax_type="net"):
+    amount = PER_LINE_NET if tax_type == "net" else round(PER_LINE_NET + PER_LINE_TAX, 2)
+    return voucher(
+        taxType=tax_type,
+        totalGrossAmount=round(PER_LINE_NET + PER_LINE_TAX, 2),
+        totalTaxAmount=PER_LINE_TAX,
+        voucherItems=[item(amount, PER_LINE_TAX)],
+    )
+
+
+@pytest.mark.parametrize("tax_type", ["net", "gross"])
+def test_strict_tolerance_by_default_compares_with_the_exact_product(api, sandbox, tax_type):
+    # 466.792 - 466.78 = 0.012 (net); 2923.58 x 19 / 119 = 466.7902..., 0.0102 (gross).
+    assert issues(api.post("/v1/vouchers", json=per_line_example(tax_type))) == {
+        ("invalid_taxamount", "voucherItems[0].taxAmount")
     }
+    assert sandbox.vouchers() == []
+
+
+@pytest.mark.parametrize("tax_type", ["net", "gross"])
+def test_lenient_tolerance_rounds_the_product_first(api, sandbox, tax_type):
+    sandbox.configure(tax_tolerance="lenient")
+    # round(466.792) = 466.79: a cent from 466.78.
+    assert api.post("/v1/vouchers", json=per_line_example(tax_type)).status_code == 200
+    # Two cents off the rounded product stays refused.
+    two_off = voucher(
+        totalGrossAmount=119.02, totalTaxAmount=19.02, voucherItems=[item(100.0, 19.02)]
+    )
+    assert issues(api.post("/v1/vouchers", json=two_off)) == {
+        ("invalid_taxamount", "voucherItems[0].taxAmount")
+    }
+
+
+def test_strict_tolerance_keeps_a_cent_on_the_exact_product(api):
+    # 100.05 x 19 % = 19.0095: 19.00 and 19.01 are within a cent, 18.99 is not.
+    for tax, status in ((19.0, 200), (19.01, 200), (18.99, 406)):
+        body = voucher(
+            totalGrossAmount=round(100.05 + tax, 2),
+            totalTaxAmount=tax,
+            voucherItems=[item(100.05, tax)],
+        )
+        assert api.post("/v1/vouchers", json=body).status_code == status, tax
+
+
+def test_repeated_items_are_refused_by_default(api, sandbox):
+    body = voucher(
+        totalGrossAmount=238.0,
+        totalTaxAmount=38.0,
+        voucherItems=[item(100.0, 19.0), item(100.0, 19.0)],
+    )
+    assert issues(api.post("/v1/vouchers", json=body)) == {("invalid_value", "voucherItems[1]")}
+    sandbox.configure(repeated_items=True)
+    assert api.post("/v1/vouchers", json=body).status_code == 200
+    assert len(sandbox.vouchers()[0]["voucherItems"]) == 2
+
+
+def test_the_example_split_into_exact_items_passes_only_where_repeated_items_are(api, sandbox):
+    # 304.64 x 2 + 175.01 x 7 at 19 % (tax 115.76 + 232.76) and the other three lines.
+    split = voucher(
+        totalGrossAmount=2923.58,
+        totalTaxAmount=466.78,
+        voucherItems=[item(1834.35, 348.52), item(622.45, 118.26)],
+    )
+    assert issues(api.post("/v1/vouchers", json=split)) == {("invalid_value", "voucherItems[1]")}
+    sandbox.configure(repeated_items=True)
+    assert api.post("/v1/vouchers", json=split).status_code == 200
+
+
+def test_the_switches_are_set_over_http_too(api, sandbox):
+    base = f"{sandbox.url}/_sandbox/config"
+    answer = requests.post(
+        base, json={"tax_tolerance": "lenient", "repeated_items": True}, timeout=5
+    )
+    assert answer.status_code == 200
+    assert (sandbox.settings.tax_tolerance, sandbox.settings.repeated_items) == ("lenient", True)
+    assert api.post("/v1/vouchers", json=per_line_example()).status_code == 200
+    requests.post(base, json={"tax_tolerance": "strict", "repeated_items": False}, timeout=5)
+    assert (sandbox.settings.tax_tolerance, sandbox.settings.repeated_items) == ("strict", False)
+    assert api.post("/v1/vouchers", json=per_line_example()).status_code == 406
+
+
+def test_an_unknown_tolerance_is_refused(sandbox):
+    with pytest.raises(ValueError):
+        sandbox.configure(tax_tolerance="generous")
 
 
 @pytest.mark.parametrize(
