@@ -69,10 +69,16 @@ def test_french_5_5_percent_goes_out_as_a_json_number():
 def test_oss_rate_settles_its_rounding_like_any_other():
     # 50 lines of 0.33 at 20 %, tax rounded per line: 0.07 each, 3.50 in all, where
     # Lexware computes 16.50 x 20 % = 3.30. The gross the customer paid stays.
-    payload = built(*[line(20, "0.33", "0.07")] * 50, tax_included=True)
+    lines = [line(20, "0.33", "0.07")] * 50
+    data = InvoiceData(**invoice(*lines, tax_included=True))
+    payload = build_voucher(data, repeated_items=False)
     ((rate, category, amount, tax),) = items(payload)
     assert (rate, category, amount) == (20, OSS_GOODS, 20.0)
-    assert abs(round(amount * 20 / 120, 2) - tax) <= 0.01
+    assert abs(amount * 20 / 120 - tax) <= 0.01
+    split = items(build_voucher(data, repeated_items=True))
+    assert {(rate, category) for rate, category, _amount, _tax in split} == {(20, OSS_GOODS)}
+    assert sum(tax for *_rest, tax in split) == pytest.approx(3.5)
+    assert all(abs(amount * 20 / 120 - tax) <= 0.01 for *_rest, amount, tax in split)
 
 
 def test_oss_and_german_revenue_on_one_invoice():
