@@ -2,12 +2,18 @@
 
 import logging
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..lexware.contact import ContactData, build_contact
 from ..lexware.errors import LexwareOutcomeUnknownError
 
 _logger = logging.getLogger(__name__)
+
+# The link to the customer's contact in Lexware, kept by the transfer alone: pointed
+# elsewhere it books invoices on another customer, cleared it makes Lexware a second
+# contact (Lexware cannot delete contacts).
+CONTACT_FIELDS = frozenset({"lexware_contact_id", "lexware_contact_unsure"})
 
 
 class ResPartner(models.Model):
@@ -26,6 +32,35 @@ class ResPartner(models.Model):
         help="Lexware did not confirm an earlier attempt to create this customer's contact, "
         "so it may exist there already: Odoo looks it up before creating a new one.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if any(vals.get(name) for name in CONTACT_FIELDS):
+                self._lexware_check_contact_writer(CONTACT_FIELDS & vals.keys())
+        return super().create(vals_list)
+
+    def write(self, vals):
+        changed = {
+            name
+            for name in CONTACT_FIELDS & vals.keys()
+            if any((partner[name] or False) != (vals[name] or False) for partner in self)
+        }
+        if changed:
+            self._lexware_check_contact_writer(changed)
+        return super().write(vals)
+
+    def _lexware_check_contact_writer(self, names):
+        """Merging customers writes the fields unchanged; a change needs an administrator."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        raise AccessError(
+            self.env._(
+                "Only administrators can change the link of a customer to its Lexware "
+                "Office contact (%(fields)s).",
+                fields=", ".join(sorted(names)),
+            )
+        )
 
     def _lexware_is_private(self):
         self.ensure_one()
