@@ -200,8 +200,9 @@ class AccountMove(models.Model):
             raise UserError(
                 self.env._(
                     "The number of %(names)s cannot change: Lexware Office holds the invoice "
-                    "under this number (or it is being sent there), and Lexware cannot delete "
-                    "vouchers. To correct the invoice, issue a credit note.",
+                    "under this number, or may hold it (it is being sent there, or its "
+                    "transfer was not confirmed), and Lexware cannot delete vouchers. To "
+                    "correct the invoice, issue a credit note.",
                     names=", ".join(blocked.mapped("display_name")),
                 )
             )
