@@ -4,8 +4,9 @@
 invoice, posted), the outcome (`sent`, `failed`, or `refused`: Odoo itself refuses to post
 it, or refuses a user's attempt on it), the fragment of the message the user sees (the
 invoice's Lexware error, or Odoo's refusal), and for sent rows a check of what Lexware
-received. One test method per row is
-generated from the table, so a failing row is named in the test report.
+received. A refused row may name what happens before the refused attempt (`prepare`) and a
+check of what it left. One test method per row is generated from the table, so a failing
+row is named in the test report.
 
 Every row queues one good invoice after the nasty one and runs the cron once: the good
 one must be sent in that same run. A failed row must leave its invoice `failed` with the
