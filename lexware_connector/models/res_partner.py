@@ -36,31 +36,35 @@ class ResPartner(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if any(vals.get(name) for name in CONTACT_FIELDS):
-                self._lexware_check_contact_writer(CONTACT_FIELDS & vals.keys())
+            self._lexware_check_contact_writer(
+                {name for name in CONTACT_FIELDS & vals.keys() if vals[name]}
+            )
         return super().create(vals_list)
 
     def write(self, vals):
-        changed = {
-            name
-            for name in CONTACT_FIELDS & vals.keys()
-            if any((partner[name] or False) != (vals[name] or False) for partner in self)
-        }
-        if changed:
-            self._lexware_check_contact_writer(changed)
+        self._lexware_check_contact_writer(CONTACT_FIELDS & vals.keys(), vals)
         return super().write(vals)
 
-    def _lexware_check_contact_writer(self, names):
-        """Merging customers writes the fields unchanged; a change needs an administrator."""
-        if self.env.su or self.env.user.has_group("base.group_system"):
+    def _lexware_check_contact_writer(self, names, vals=None):
+        """AccessError unless an administrator or the connector changes these fields.
+
+        Writing them unchanged passes: merging customers writes every field it keeps."""
+        if not names or self.env.su or self.env.user.has_group("base.group_system"):
             return
-        raise AccessError(
-            self.env._(
-                "Only administrators can change the link of a customer to its Lexware "
-                "Office contact (%(fields)s).",
-                fields=", ".join(sorted(names)),
+        if vals is not None:
+            names = {
+                name
+                for name in names
+                if any((partner[name] or False) != (vals[name] or False) for partner in self)
+            }
+        if names:
+            raise AccessError(
+                self.env._(
+                    "Only administrators can change the link of a customer to its Lexware "
+                    "Office contact (%(fields)s).",
+                    fields=", ".join(sorted(names)),
+                )
             )
-        )
 
     def _lexware_is_private(self):
         self.ensure_one()
