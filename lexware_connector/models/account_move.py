@@ -180,6 +180,12 @@ class AccountMove(models.Model):
         self._lexware_check_engine_fields(vals)
         if "name" in vals:
             self.filtered(lambda move: move.name != vals["name"])._lexware_check_number_kept()
+        if "state" in vals and vals["state"] != "posted":
+            # The buttons' guard, for a state written directly (RPC): a cancelled invoice
+            # must not go, and one in Lexware stays posted.
+            leaving = self.filtered(lambda move: move.state == "posted")
+            leaving._lexware_check_not_in_lexware()
+            leaving._lexware_leave_queue()
         return super().write(vals)
 
     def _lexware_check_engine_fields(self, vals):

@@ -111,6 +111,21 @@ class TestQueueAccess(TransferCase):
         self._voucher(pending)
         self._voucher(sent)
 
+    def test_state_written_directly_keeps_the_guard(self):
+        sent = self._sent_invoice()
+        pending = self._invoice([(21.0, self.tax_19)])
+        for state in ("draft", "cancel"):
+            with self.subTest(state=state), self.assertRaises(UserError) as caught:
+                sent.with_user(self.billing).write({"state": state})
+            self.assertIn("Lexware cannot delete vouchers", str(caught.exception))
+        self.assertEqual(sent.state, "posted")
+        # A cancelled invoice that never reached Lexware leaves the queue, as with the button.
+        pending.with_user(self.billing).write({"state": "cancel"})
+        self.assertFalse(pending.lexware_transfer_ids)
+        self._run_cron()
+        self.assertFalse(self._vouchers(pending))
+        self.assertEqual(len(self._vouchers(sent)), 1)
+
     def test_read_only_accountant_can_neither_queue_nor_retry(self):
         failed = self._failed_invoice()
         row = failed.lexware_transfer_ids
