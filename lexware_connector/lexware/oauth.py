@@ -189,6 +189,9 @@ class OAuthTokenSource:
 
     def _refresh(self):
         _logger.info("Refreshing the Lexware access token")
-        self._tokens = self._app.refresh(self._tokens.refresh_token)
+        tokens = self._app.refresh(self._tokens.refresh_token)
+        # Used only once the owner has taken them: it may refuse (raise), for a connection
+        # that ended meanwhile.
         if self._on_refresh is not None:
-            self._on_refresh(self._tokens)
+            self._on_refresh(tokens)
+        self._tokens = tokens

@@ -8,7 +8,7 @@ from decimal import Decimal
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_repr, float_round, format_amount, plaintext2html
 
 from ..lexware.categories import OSS_KINDS, SPECIAL_KINDS
@@ -19,6 +19,11 @@ _logger = logging.getLogger(__name__)
 
 LEXWARE_MOVE_TYPES = ("out_invoice", "out_refund")
 DEFAULT_WEB_APP_URL = "https://app.lexware.de"
+# What the transfer engine alone sets; written by a user they would tell a false story
+# (a sent invoice pending again, an unsent one sent) and the queue would follow it.
+ENGINE_FIELDS = frozenset(
+    {"lexware_transfer_ids", "lexware_state", "lexware_voucher_id", "lexware_error"}
+)
 
 
 class AccountMove(models.Model):
@@ -97,13 +102,13 @@ class AccountMove(models.Model):
     def _lexware_queue_posted(self):
         """Queue freshly posted customer invoices of companies with auto transfer on.
 
-        No HTTP here: a row and a cron trigger, nothing else.
+        Whatever the connection's state: an invoice posted while the company needs a
+        reconnect waits in the queue (the cron takes only connected companies' rows) and
+        goes once an admin has connected again. No HTTP here: a row and a cron trigger.
         """
         moves = self.filtered(
             lambda move: (
-                move.move_type in LEXWARE_MOVE_TYPES
-                and move.company_id.lexware_connected
-                and move.company_id.lexware_auto_transfer
+                move.move_type in LEXWARE_MOVE_TYPES and move.company_id.lexware_auto_transfer
             )
         )
         if moves:
@@ -111,8 +116,7 @@ class AccountMove(models.Model):
 
     def action_lexware_send(self):
         """Queue these invoices for Lexware, or retry failed ones; sent ones are skipped."""
-        if not self.env.user.has_group("account.group_account_invoice"):
-            raise UserError(self.env._("Only accountants can send invoices to Lexware."))
+        self._lexware_check_may_send()
         moves = self.filtered(lambda move: move.move_type in LEXWARE_MOVE_TYPES)
         not_posted = moves.filtered(lambda move: move.state != "posted")
         if not_posted:
@@ -156,6 +160,58 @@ class AccountMove(models.Model):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def _lexware_check_may_send(self):
+        """Queueing and retrying are billing users' actions; the queue itself is written
+        by the engine alone (with sudo), so this check is the door."""
+        if not self.env.su and not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(self.env._("Only accountants can send invoices to Lexware."))
+        self.check_access("read")
+
+    # -- what users may not write -----------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._lexware_check_engine_fields(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._lexware_check_engine_fields(vals)
+        if "name" in vals:
+            self.filtered(lambda move: move.name != vals["name"])._lexware_check_number_kept()
+        if "state" in vals and vals["state"] != "posted":
+            # The buttons' guard, for a state written directly (RPC): a cancelled invoice
+            # must not go, and one in Lexware stays posted.
+            leaving = self.filtered(lambda move: move.state == "posted")
+            leaving._lexware_check_not_in_lexware()
+            leaving._lexware_leave_queue()
+        return super().write(vals)
+
+    def _lexware_check_engine_fields(self, vals):
+        written = ENGINE_FIELDS & vals.keys()
+        if written and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Only Odoo's transfer to Lexware Office sets %(fields)s: it is the "
+                    "record of what Lexware holds.",
+                    fields=", ".join(sorted(written)),
+                )
+            )
+
+    def _lexware_check_number_kept(self):
+        """An invoice Lexware holds (or may hold) under its number keeps that number."""
+        blocked = self._lexware_in_lexware()
+        if blocked:
+            raise UserError(
+                self.env._(
+                    "The number of %(names)s cannot change: Lexware Office holds the invoice "
+                    "under this number, or may hold it (it is being sent there, or its "
+                    "transfer was not confirmed), and Lexware cannot delete vouchers. To "
+                    "correct the invoice, issue a credit note.",
+                    names=", ".join(blocked.mapped("display_name")),
+                )
+            )
 
     # -- the reset guard ------------------------------------------------------------------
 

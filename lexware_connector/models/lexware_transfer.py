@@ -235,7 +235,10 @@ class LexwareTransfer(models.Model):
             cron.sudo()._trigger(at=at)
 
     def action_retry(self):
-        """Queue failed (or waiting) rows again at once."""
+        """Queue failed (or waiting) rows again at once: a billing user's action, like
+        Retry Lexware on the invoice; the rows themselves are the engine's to write."""
+        self.env["account.move"]._lexware_check_may_send()
+        self.check_access("read")
         rows = self.filtered(lambda row: row.state in ("pending", "failed"))
         self.env["lexware.transfer"]._lexware_enqueue(rows.move_id)
         return True

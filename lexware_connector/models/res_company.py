@@ -29,6 +29,7 @@ from ..lexware import (
     make_pkce_pair,
 )
 from ..lexware.categories import CATEGORY_NAMES, DOCUMENTED_IDS, resolve_categories
+from ..lexware.errors import REFUSED
 
 _logger = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ SECRET_FIELDS = (
     "lexware_oauth_state_expires",
 )
 _TOKEN_COLUMNS = ("lexware_access_token", "lexware_refresh_token", "lexware_token_expires_at")
+# The first key of the advisory lock taken while connecting to an organisation: "LXO".
+ORGANIZATION_LOCK_KEY = 0x4C584F
 
 
 def _hash_state(token):
@@ -143,11 +146,44 @@ class ResCompany(models.Model):
         "res.users", groups="base.group_system", copy=False, ondelete="set null"
     )
     lexware_oauth_state_expires = fields.Datetime(groups="base.group_system", copy=False)
+    lexware_connection_generation = fields.Integer(
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="Counts the connects and disconnects. A client made before the last one does "
+        "not store the tokens it refreshes: they belong to a connection that is gone.",
+    )
 
     @api.depends("lexware_connection_state")
     def _compute_lexware_connected(self):
         for company in self:
             company.lexware_connected = company.lexware_connection_state == "connected"
+
+    # -- who may write the connection -----------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._lexware_check_settings_writer(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._lexware_check_settings_writer(vals)
+        return super().write(vals)
+
+    def _lexware_check_settings_writer(self, vals):
+        """The connection and its switches are the administrators' (through the settings)
+        and the connector's (with sudo): written by anyone else they could point the
+        company at another organisation, or mark it connected when it is not."""
+        names = sorted(name for name in vals if name.startswith("lexware_"))
+        if names and not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                self.env._(
+                    "Only administrators can change the Lexware Office settings of a company "
+                    "(%(fields)s).",
+                    fields=", ".join(names),
+                )
+            )
 
     # -- configuration --------------------------------------------------------------------
 
@@ -232,15 +268,13 @@ class ResCompany(models.Model):
                     "Lexware Office could not be reached to check the API key. Try again later."
                 )
             ) from None
-        company.write(
-            {
-                "lexware_api_key": api_key,
-                "lexware_access_token": False,
-                "lexware_refresh_token": False,
-                "lexware_token_expires_at": 0.0,
-            }
-        )
-        self._lexware_set_connected("api_key", profile, client)
+        credentials = {
+            "lexware_api_key": api_key,
+            "lexware_access_token": False,
+            "lexware_refresh_token": False,
+            "lexware_token_expires_at": 0.0,
+        }
+        self._lexware_set_connected("api_key", profile, client, lambda: credentials)
         return True
 
     def _lexware_start_oauth(self):
@@ -312,10 +346,25 @@ class ResCompany(models.Model):
             raise UserError(
                 self.env._("Lexware Office did not accept the authorization. Please connect again.")
             ) from None
-        self.sudo().write({"lexware_api_key": False, **self._lexware_token_values(tokens)})
-        client = self._lexware_new_client(self._lexware_token_source(app, tokens))
+        # A candidate until the connection is taken: its tokens (refreshed or not) are
+        # stored with it, and revoked when it is refused.
+        source = OAuthTokenSource(app, tokens, connection_key=str(self.id))
+        client = self._lexware_new_client(source)
         try:
-            profile = client.get_profile()
+            profile = self._lexware_authorized_profile(client)
+            self._lexware_set_connected(
+                "oauth",
+                profile,
+                client,
+                lambda: {"lexware_api_key": False, **self._lexware_token_values(source.tokens)},
+            )
+        except UserError:
+            self._lexware_revoke_quietly(source.tokens.refresh_token, app)
+            raise
+
+    def _lexware_authorized_profile(self, client):
+        try:
+            return client.get_profile()
         except LexwareAccessDenied as exc:
             raise UserError(self._lexware_access_denied_words(exc)) from None
         except LexwareError as exc:
@@ -325,11 +374,17 @@ class ResCompany(models.Model):
                     "Lexware Office could not be reached after the authorization. Try again later."
                 )
             ) from None
-        self._lexware_set_connected("oauth", profile, client)
 
-    def _lexware_set_connected(self, mode, profile, client):
+    def _lexware_set_connected(self, mode, profile, client, credentials):
+        """Take the connection: `credentials()` are the secret values to store with it.
+
+        Every connect starts a new connection generation, and the authorization it replaces
+        is revoked once the new one is stored.
+        """
         self.ensure_one()
         organization_id = profile.get("organizationId") or False
+        self._lexware_check_organization_free(organization_id, profile.get("companyName"))
+        previous_refresh_token = self._lexware_stored_refresh_token()
         if self.lexware_contacts_organization_id != organization_id:
             self._lexware_forget_contacts()
         values = {
@@ -356,7 +411,11 @@ class ResCompany(models.Model):
             )
         else:
             values["lexware_posting_categories"] = json.dumps(categories or [])
+        values.update(credentials())
         self.sudo().write(values)
+        self._lexware_next_generation()
+        if previous_refresh_token and previous_refresh_token != values.get("lexware_refresh_token"):
+            self._lexware_revoke_quietly(previous_refresh_token)
         if not self.lexware_default_category_id:
             category = self._lexware_revenue_category_id("revenue_general")
             if category:
@@ -371,6 +430,70 @@ class ResCompany(models.Model):
         cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer", raise_if_not_found=False)
         if cron:
             cron.sudo()._trigger()
+
+    def _lexware_check_organization_free(self, organization_id, organization_name):
+        """One organisation keeps one company's books: a second company in it would book
+        its invoices among the first one's, under numbers that may repeat."""
+        if not organization_id:
+            return
+        # Two admins connecting two companies at once: the second waits, then sees the first.
+        self.env.cr.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+            (ORGANIZATION_LOCK_KEY, organization_id),
+        )
+        other = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("id", "!=", self.id),
+                    ("lexware_organization_id", "=", organization_id),
+                    ("lexware_connection_state", "in", ("connected", "reconnect_needed")),
+                ],
+                limit=1,
+            )
+        )
+        if other:
+            raise UserError(
+                self.env._(
+                    "The Lexware Office organisation %(organisation)s is already connected to "
+                    "the company %(company)s. One organisation keeps the books of one company: "
+                    "connect %(this)s to its own organisation, or disconnect %(company)s first.",
+                    organisation=organization_name or organization_id,
+                    company=other.name,
+                    this=self.name,
+                )
+            )
+
+    def _lexware_stored_refresh_token(self):
+        """The refresh token of the stored OAuth connection, as last committed; or None."""
+        if self.sudo().lexware_connection_mode != "oauth":
+            return None
+        stored = self._lexware_read_tokens()
+        return stored[0].refresh_token if stored else None
+
+    def _lexware_next_generation(self):
+        """Start a new connection generation, in one statement so that two never share one."""
+        self.ensure_one()
+        self.env.cr.execute(
+            "UPDATE res_company SET lexware_connection_generation = "
+            "COALESCE(lexware_connection_generation, 0) + 1 WHERE id = %s",
+            [self.id],
+        )
+        self.invalidate_recordset(["lexware_connection_generation"])
+
+    def _lexware_revoke_quietly(self, refresh_token, app=None):
+        """Ask Lexware to end an authorization; best effort, never logging the token."""
+        if not refresh_token:
+            return
+        try:
+            (app or self._lexware_oauth_app()).revoke(refresh_token)
+        except LexwareError as exc:
+            _logger.warning(
+                "Lexware: revoking an authorization of company %s failed (%s)",
+                self.id,
+                type(exc).__name__,
+            )
 
     def _lexware_forget_contacts(self):
         """Contact ids of another organisation mean nothing in this one."""
@@ -418,6 +541,7 @@ class ResCompany(models.Model):
                 **dict.fromkeys(SECRET_FIELDS, False),
             }
         )
+        self._lexware_next_generation()
         self._lexware_post_note(
             self.env._(
                 "Disconnected from the Lexware Office organisation %(organisation)s by %(user)s.",
@@ -450,8 +574,8 @@ class ResCompany(models.Model):
             )
         if company.lexware_connection_mode == "api_key":
             return self._lexware_new_client(ApiKeyAuth(company.lexware_api_key or ""))
-        tokens = self._lexware_read_tokens()
-        if tokens is None:
+        stored = self._lexware_read_tokens()
+        if stored is None:
             raise UserError(
                 self.env._(
                     "%(company)s has no Lexware Office authorization. An administrator can "
@@ -459,16 +583,24 @@ class ResCompany(models.Model):
                     company=self.name,
                 )
             )
+        tokens, generation = stored
         return self._lexware_new_client(
-            self._lexware_token_source(self._lexware_oauth_app(), tokens)
+            self._lexware_token_source(self._lexware_oauth_app(), tokens, generation)
         )
 
-    def _lexware_token_source(self, app, tokens):
+    def _lexware_token_source(self, app, tokens, generation):
+        """The tokens of connection `generation`; refreshed ones are stored only while that
+        connection is still the company's, else revoked and the client stops."""
         company_id = self.id
         registry = self.env.registry
 
         def on_refresh(new_tokens):
-            self._lexware_store_tokens(registry, company_id, new_tokens)
+            if not self._lexware_store_tokens(registry, company_id, new_tokens, generation):
+                self._lexware_revoke_quietly(new_tokens.refresh_token, app)
+                raise LexwareAuthError(
+                    "The connection these tokens belong to was ended or replaced",
+                    kind=REFUSED,
+                )
 
         return OAuthTokenSource(app, tokens, on_refresh, connection_key=str(company_id))
 
@@ -481,13 +613,14 @@ class ResCompany(models.Model):
         }
 
     def _lexware_read_tokens(self):
-        """The tokens as last committed, whatever this transaction's snapshot says."""
+        """(tokens, connection generation) as last committed, whatever this transaction's
+        snapshot says; or None. Read in one statement: the tokens belong to the generation."""
         self.ensure_one()
         self.env.flush_all()
         with self.env.registry.cursor() as cr:
             cr.execute(
-                "SELECT lexware_access_token, lexware_refresh_token, lexware_token_expires_at "
-                "FROM res_company WHERE id = %s",
+                "SELECT lexware_access_token, lexware_refresh_token, lexware_token_expires_at, "
+                "lexware_connection_generation FROM res_company WHERE id = %s",
                 [self.id],
             )
             row = cr.fetchone()
@@ -500,22 +633,25 @@ class ResCompany(models.Model):
                 company.lexware_access_token,
                 company.lexware_refresh_token,
                 company.lexware_token_expires_at,
+                company.lexware_connection_generation,
             )
-        return OAuthTokens(row[0] or "", row[1], float(row[2] or 0.0))
+        return OAuthTokens(row[0] or "", row[1], float(row[2] or 0.0)), row[3] or 0
 
-    def _lexware_store_tokens(self, registry, company_id, tokens):
-        """Write rotated tokens in their own transaction, committed at once.
+    def _lexware_store_tokens(self, registry, company_id, tokens, generation):
+        """Write rotated tokens in their own transaction, committed at once, if connection
+        `generation` is still the company's; answer whether they were stored.
 
         A rotated refresh token voids the old one: losing it to a rollback of the caller's
-        transaction would disconnect the customer.
+        transaction would disconnect the customer. Tokens of an ended or replaced
+        connection must not overwrite the current one's (or revive a disconnected company).
         """
         values = self._lexware_token_values(tokens)
         try:
             with registry.cursor() as cr:
                 cr.execute("SET LOCAL lock_timeout = '5s'")
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                env["res.company"].browse(company_id).write(values)
-                env.flush_all()
+                stored = _store_if_current(
+                    api.Environment(cr, SUPERUSER_ID, {}), company_id, generation, values
+                )
         except psycopg2.OperationalError:
             # This transaction holds the company's row itself: store it here instead.
             _logger.warning(
@@ -523,10 +659,17 @@ class ResCompany(models.Model):
                 "storing the refreshed tokens in it",
                 company_id,
             )
-            self.sudo().browse(company_id).write(values)
-            return
+            return _store_if_current(self.env(su=True), company_id, generation, values)
+        if not stored:
+            _logger.warning(
+                "Lexware: company %s was disconnected or connected again meanwhile; "
+                "the refreshed tokens of the earlier connection are not stored",
+                company_id,
+            )
+            return False
         _logger.info("Lexware: stored refreshed tokens of company %s", company_id)
         self.browse(company_id).invalidate_recordset(list(_TOKEN_COLUMNS))
+        return True
 
     # -- authorization lost ---------------------------------------------------------------
 
@@ -599,11 +742,21 @@ class ResCompany(models.Model):
         )
 
     def _lexware_still_authorized(self):
+        """Whether Lexware still takes the stored credentials. Only Lexware refusing them
+        says no: a network error or a server problem while asking tells nothing, and the
+        connection stands."""
         self.ensure_one()
         try:
             self._lexware_client().get_profile()
-        except (LexwareError, UserError):
+        except (LexwareAuthError, UserError):
             return False
+        except LexwareError as exc:
+            _logger.warning(
+                "Lexware: company %s: could not check the authorization (%s); the "
+                "connection stands",
+                self.id,
+                type(exc).__name__,
+            )
         return True
 
     def _lexware_notify_admins(self, problem=None):
@@ -705,3 +858,19 @@ class ResCompany(models.Model):
         categories = self._lexware_client().get_posting_categories()
         self.sudo().lexware_posting_categories = json.dumps(categories or [])
         return categories
+
+
+def _store_if_current(env, company_id, generation, values):
+    """Store `values` if the company is still on connection `generation`; the row lock
+    keeps a connect or disconnect from slipping in between the check and the write."""
+    env["res.company"].flush_model()
+    env.cr.execute(
+        "SELECT lexware_connection_generation FROM res_company WHERE id = %s FOR UPDATE",
+        [company_id],
+    )
+    row = env.cr.fetchone()
+    if not row or (row[0] or 0) != generation:
+        return False
+    env["res.company"].browse(company_id).write(values)
+    env.flush_all()
+    return True

@@ -2,12 +2,18 @@
 
 import logging
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..lexware.contact import ContactData, build_contact
 from ..lexware.errors import LexwareOutcomeUnknownError, LexwareRetryableError
 
 _logger = logging.getLogger(__name__)
+
+# The link to the customer's contact in Lexware, kept by the transfer alone: pointed
+# elsewhere it books invoices on another customer, cleared it makes Lexware a second
+# contact (Lexware cannot delete contacts).
+CONTACT_FIELDS = frozenset({"lexware_contact_id", "lexware_contact_unsure"})
 
 
 class LexwareContactUnsureError(LexwareRetryableError):
@@ -30,6 +36,39 @@ class ResPartner(models.Model):
         help="Lexware did not confirm an earlier attempt to create this customer's contact, "
         "so it may exist there already: Odoo looks it up before creating a new one.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._lexware_check_contact_writer(
+                {name for name in CONTACT_FIELDS & vals.keys() if vals[name]}
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._lexware_check_contact_writer(CONTACT_FIELDS & vals.keys(), vals)
+        return super().write(vals)
+
+    def _lexware_check_contact_writer(self, names, vals=None):
+        """AccessError unless an administrator or the connector changes these fields.
+
+        Writing them unchanged passes: merging customers writes every field it keeps."""
+        if not names or self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        if vals is not None:
+            names = {
+                name
+                for name in names
+                if any((partner[name] or False) != (vals[name] or False) for partner in self)
+            }
+        if names:
+            raise AccessError(
+                self.env._(
+                    "Only administrators can change the link of a customer to its Lexware "
+                    "Office contact (%(fields)s).",
+                    fields=", ".join(sorted(names)),
+                )
+            )
 
     def _lexware_is_private(self):
         self.ensure_one()

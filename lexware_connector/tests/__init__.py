@@ -1,6 +1,7 @@
 from . import (
     test_connect,
     test_connect_browser,
+    test_connect_guard,
     test_connect_history,
     test_export,
     test_hostile_input,
@@ -8,6 +9,8 @@ from . import (
     test_install,
     test_mapping_invoices,
     test_mapping_oss,
+    test_queue_access,
+    test_reconnect_window,
     test_secrets,
     test_story_browser,
     test_transfer_engine,

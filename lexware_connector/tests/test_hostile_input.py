@@ -2,9 +2,11 @@
 
 `HOSTILE` is the table. Each row names a builder (a method below that makes the nasty
 invoice, posted), the outcome (`sent`, `failed`, or `refused`: Odoo itself refuses to post
-it), the fragment of the message the user sees (the invoice's Lexware error, or Odoo's
-refusal), and for sent rows a check of what Lexware received. One test method per row is
-generated from the table, so a failing row is named in the test report.
+it, or refuses a user's attempt on it), the fragment of the message the user sees (the
+invoice's Lexware error, or Odoo's refusal), and for sent rows a check of what Lexware
+received. A refused row may name what happens before the refused attempt (`prepare`) and a
+check of what it left. One test method per row is generated from the table, so a failing
+row is named in the test report.
 
 Every row queues one good invoice after the nasty one and runs the cron once: the good
 one must be sent in that same run. A failed row must leave its invoice `failed` with the
@@ -20,6 +22,7 @@ from psycopg2 import IntegrityError
 
 from odoo import Command, fields
 from odoo.exceptions import UserError
+from odoo.tests import new_test_user
 from odoo.tools import html2plaintext, mute_logger
 
 from ..lexware.categories import DOCUMENTED_IDS
@@ -36,6 +39,7 @@ HOSTILE_NUMBER = "A&B/2025/#0001"
 LONG_NAME = " ".join(["Großhandel für Fliesen, Naturstein und Sanitärbedarf"] * 6)[:300]
 LONG_REF = "Bestellung " + "-".join(f"PO{n:04d}" for n in range(60))
 # A message in words: no traceback, no exception class, no repr of a list, dict or None.
+ROW_FIELDS = ["state", "voucher_id", "outcome_unknown", "attempts", "file_uploaded"]
 NOT_WORDS = re.compile(r"Traceback|File \"|\w+(Error|Exception)\b|\bNone\b|[\[{(]'")
 
 
@@ -46,6 +50,9 @@ class Row:
     outcome: str
     message: str
     check: str = ""
+    # For a refused row: what happens before the refused attempt (Odoo's assertRaises
+    # rolls the attempt back, and what Lexware received with it would be out of step).
+    prepare: str = ""
 
 
 HOSTILE = (
@@ -109,6 +116,38 @@ HOSTILE = (
         "",
         "_check_cash_rounding_credit_note",
     ),
+    Row(
+        "renumber_sent_invoice",
+        "_build_renumber_sent",
+        REFUSED,
+        "Lexware cannot delete vouchers",
+        "_check_left_as_it_was",
+        "_sent_for_refusal",
+    ),
+    Row(
+        "resequence_sent_invoice",
+        "_build_resequence_sent",
+        REFUSED,
+        "Lexware cannot delete vouchers",
+        "_check_left_as_it_was",
+        "_sent_for_refusal",
+    ),
+    Row(
+        "billing_user_sets_sent_row_pending",
+        "_build_user_resets_sent_row",
+        REFUSED,
+        "not allowed to modify 'Lexware Transfer'",
+        "_check_left_as_it_was",
+        "_sent_for_refusal",
+    ),
+    Row(
+        "billing_user_marks_invoice_sent",
+        "_build_user_marks_invoice_sent",
+        REFUSED,
+        "Only Odoo's transfer to Lexware Office sets lexware_state",
+        "_check_goes_once",
+        "_pending_for_refusal",
+    ),
 )
 PURCHASE_ORDER_PDF = b"%PDF-1.4\n% Bestellung des Kunden, not the invoice\n"
 
@@ -132,6 +171,8 @@ class TestHostileInput(OssMixin, TransferCase):
 
     def _run_row(self, row):
         if row.outcome == REFUSED:
+            if row.prepare:
+                getattr(self, row.prepare)()
             with self.assertRaises(UserError) as caught:
                 getattr(self, row.build)()
             self.assertIn(row.message, str(caught.exception))
@@ -146,6 +187,8 @@ class TestHostileInput(OssMixin, TransferCase):
         )
         self.assertEqual(good.lexware_state, "sent", good.lexware_error)
         self._assert_received(good, self._voucher(good))
+        if row.outcome == REFUSED and row.check:
+            getattr(self, row.check)()
         if row.outcome == FAILED:
             self._assert_failed_in_words(bad, row.message)
             if row.check:
@@ -487,6 +530,41 @@ class TestHostileInput(OssMixin, TransferCase):
             invoice_cash_rounding_id=self._cash_rounding("add_invoice_line", 0.5, "UP").id,
         )
 
+    # Refused attempts on an invoice on its way to Lexware, or in it: each raises, and the
+    # invoice stays as Lexware holds it (`refused_move`, `refused_before`).
+
+    def _billing_user(self):
+        return new_test_user(
+            self.env, "lx_hostile_billing", groups="base.group_user,account.group_account_invoice"
+        )
+
+    def _sent_for_refusal(self):
+        move = self._invoice([(64.0, self.tax_19)], ref="refused attempt")
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        self.refused_move = move
+        self.refused_before = (move.name, move.lexware_transfer_ids.read(ROW_FIELDS))
+        self.billing_user = self._billing_user()
+
+    def _pending_for_refusal(self):
+        self.refused_move = self._invoice([(65.0, self.tax_19)], ref="marked sent")
+        self.billing_user = self._billing_user()
+
+    def _build_renumber_sent(self):
+        self.refused_move.write({"name": "INV/2025/07777"})
+
+    def _build_resequence_sent(self):
+        self.env["account.resequence.wizard"].with_context(
+            active_model="account.move", active_ids=self.refused_move.ids
+        ).create({"first_name": "INV/2025/07777", "ordering": "keep"}).resequence()
+
+    def _build_user_resets_sent_row(self):
+        rows = self.refused_move.lexware_transfer_ids
+        rows.with_user(self.billing_user).write({"state": "pending"})
+
+    def _build_user_marks_invoice_sent(self):
+        self.refused_move.with_user(self.billing_user).write({"lexware_state": "sent"})
+
     # -- what Lexware received ------------------------------------------------------------
 
     def _check_301_lines(self, move, voucher):
@@ -596,6 +674,17 @@ class TestHostileInput(OssMixin, TransferCase):
         note = move.activity_ids.note
         self.assertIn(SCRIPT_LINE, html2plaintext(note))
         self.assertNotIn("&amp;lt;", note)
+
+    def _check_left_as_it_was(self):
+        move = self.refused_move
+        name, rows = self.refused_before
+        self.assertEqual(move.name, name)
+        self.assertEqual(move.lexware_transfer_ids.read(ROW_FIELDS), rows)
+        self.assertEqual(self._voucher(move)["voucherNumber"], name, "in Lexware exactly once")
+
+    def _check_goes_once(self):
+        self.assertEqual(self.refused_move.lexware_state, "sent")
+        self._voucher(self.refused_move)
 
     def _check_credit_note(self, move, voucher):
         self.assertEqual(voucher["type"], "salescreditnote")

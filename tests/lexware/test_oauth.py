@@ -96,3 +96,20 @@ def test_a_wrong_client_secret_is_refused(fast_sandbox, tokens):
     wrong = OAuthApp(fast_sandbox.url, "sandbox-client", "not-the-secret", REDIRECT_URI)
     with pytest.raises(LexwareAuthError):
         wrong.refresh(tokens.refresh_token)
+
+
+def test_tokens_the_owner_refuses_are_not_used(app, tokens, fast_sandbox):
+    """An owner whose connection ended meanwhile refuses the refreshed tokens: the request
+    does not leave with them, and the source does not keep them."""
+
+    def refuse(new_tokens):
+        raise LexwareAuthError("the connection was replaced")
+
+    source = OAuthTokenSource(app, tokens, on_refresh=refuse)
+    client = LexwareClient(fast_sandbox.url, source, rate=1000.0)
+    fast_sandbox.expire_access_tokens()
+    requests_before = fast_sandbox.counters()["requests"]
+    with pytest.raises(LexwareAuthError):
+        client.get_profile()
+    assert source.tokens is tokens
+    assert fast_sandbox.counters()["requests"] == requests_before + 1, "only the 401"
