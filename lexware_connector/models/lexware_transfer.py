@@ -19,6 +19,7 @@ Lexware when its worker died has landed before the lookup.
 import logging
 import time
 from datetime import timedelta
+from typing import NamedTuple
 
 from odoo import api, fields, models, modules, sql_db
 from odoo.exceptions import UserError
@@ -663,32 +664,48 @@ class LexwareTransfer(models.Model):
 
     @api.model
     def _lexware_mark_found_in_lexware(self, found):
-        """Invoices Lexware already holds under their number: their rows become `sent`
-        with the voucher found, flagged `found_in_lexware`, and nothing is posted for them.
+        """Invoices Lexware already holds under their number, that Odoo never sent: their
+        rows become `sent` with the voucher found, flagged `found_in_lexware`, and nothing
+        is posted for them. Answer the move ids marked.
 
-        `found` is a list of (move id, transfer id or None, voucher id). No chatter note:
-        an export of a booked year finds thousands, and the invoice shows the flag.
+        `found` is a list of FoundVoucher. Only an invoice without a row, or whose row
+        failed before Lexware booked anything (no voucher, no unknown outcome), is marked:
+        a voucher Odoo booked itself, or may have, is Odoo's own, and its row is retried
+        so that its file goes too. No chatter note: an export of a booked year finds
+        thousands, and the invoice shows the flag.
         """
         values = {"state": "sent", "found_in_lexware": True, "sent_at": fields.Datetime.now()}
         rows = self.sudo()
-        rows.create(
+        existing = rows.browse([entry.transfer_id for entry in found if entry.transfer_id])
+        never_sent = existing.filtered(
+            lambda row: row.state == "failed" and not row.voucher_id and not row.outcome_unknown
+        )
+        created = rows.create(
             [
-                {**values, "move_id": move_id, "voucher_id": voucher_id}
-                for move_id, transfer_id, voucher_id in found
-                if not transfer_id
+                {**values, "move_id": entry.move_id, "voucher_id": entry.voucher_id}
+                for entry in found
+                if not entry.transfer_id
             ]
         )
-        for _move_id, transfer_id, voucher_id in found:
-            if transfer_id:
-                rows.browse(transfer_id).write(
+        for entry in found:
+            if entry.transfer_id in never_sent.ids:
+                rows.browse(entry.transfer_id).write(
                     {
                         **values,
-                        "voucher_id": voucher_id,
+                        "voucher_id": entry.voucher_id,
                         "last_error": False,
                         "next_attempt_at": False,
-                        "outcome_unknown": False,
                     }
                 )
+        return set(created.move_id.ids) | set(never_sent.move_id.ids)
+
+
+class FoundVoucher(NamedTuple):
+    """A voucher Lexware holds under the number of an invoice (`transfer_id`: its row)."""
+
+    move_id: int
+    transfer_id: int | None
+    voucher_id: str
 
 
 def _still_locked(lock_cr):
