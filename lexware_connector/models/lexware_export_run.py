@@ -4,7 +4,7 @@ the progress.
 The wizard only creates the run. The cron `ir_cron_lexware_export` works it in steps:
 
     checking --voucherlist page by page, month by month--> (found rows marked, commit)
-             --all pages asked--> rows queued (a thousand at a time) --> running --> done
+             --all pages asked--> the rest queued (one transaction) --> running --> done
 
 The run remembers the search window and page it got to (`check_from`, `check_to`,
 `check_page`), committed with the rows that page marked, so a worker killed midway is
@@ -515,6 +515,10 @@ class LexwareExportRun(models.Model):
             while self.check_from and self.check_from <= self.date_to:
                 if pages and time.monotonic() >= deadline:
                     return pages
+                self.invalidate_recordset(["state"])
+                if self.state != "checking":
+                    # Stopped by the accountant meanwhile.
+                    return pages
                 if not _still_locked(company_lock):
                     _logger.warning(
                         "Lexware export run %s: lost the lock of company %s; stopping",
@@ -676,42 +680,32 @@ class LexwareExportRun(models.Model):
     # -- queueing -------------------------------------------------------------------------
 
     def _lexware_queue_rest(self):
-        """Lexware has been asked: queue what is neither in Lexware nor queued, a thousand
-        at a time, and count what was skipped. A run resumed after a crash counts its own
-        rows out, so the counts stay as the first try would have set them."""
+        """Lexware has been asked: queue what is neither in Lexware nor queued, and count
+        what was skipped, in one transaction with the run locked, so that a worker killed
+        midway leaves nothing half done and the next run of the cron does it all again."""
+        self.env.cr.execute(
+            "SELECT state FROM lexware_export_run WHERE id = %s FOR UPDATE", (self.id,)
+        )
+        if self.env.cr.fetchone()[0] != "checking":
+            return
         transfers = self.env["lexware.transfer"].sudo()
         moves = self.env["account.move"].sudo()
         scope = self._lexware_scope()
-        params = {"run": self.id}
-        counts = dict(
-            select_moves(
-                self.env,
-                scope,
-                "t.state, count(*)",
-                where=("t.export_run_id IS DISTINCT FROM %(run)s",),
-                tail="GROUP BY t.state",
-                params=params,
+        counts = dict(select_moves(self.env, scope, "t.state, count(*)", tail="GROUP BY t.state"))
+        queue = [
+            move_id
+            for (move_id,) in select_moves(
+                self.env, scope, "m.id", where=("(t.id IS NULL OR t.state = 'failed')",)
             )
-        )
-        queued = 0
-        while True:
-            chunk = [
-                move_id
-                for (move_id,) in select_moves(
-                    self.env,
-                    scope,
-                    "m.id",
-                    where=("(t.id IS NULL OR t.state = 'failed')",),
-                    tail=f"ORDER BY m.id LIMIT {QUEUE_CHUNK}",
-                )
-            ]
-            if not chunk:
-                break
-            rows = transfers._lexware_enqueue(moves.browse(chunk))
-            rows.write({"export_run_id": self.id})
-            queued += len(chunk)
-            transfers._lexware_commit()
+        ]
+        for start in range(0, len(queue), QUEUE_CHUNK):
+            chunk = moves.browse(queue[start : start + QUEUE_CHUNK])
+            transfers._lexware_enqueue(chunk).write({"export_run_id": self.id})
+            # A thousand records at a time in memory, not ten thousand.
+            self.env.flush_all()
             self.env.invalidate_all()
+        queued = len(queue)
+        del queue
         self.write(
             {
                 "state": "running",

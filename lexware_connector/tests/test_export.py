@@ -330,6 +330,9 @@ class TestExportLexwareFirst(ExportCase):
                 run.action_stop()
                 self.assertEqual(run.state, "stopped")
                 self.company.sudo().lexware_connection_state = "connected"
+        # A stopped run stays stopped once the company is connected again.
+        self._run_cron()
+        self.assertFalse(self._transfer(invoice))
 
     def test_lexware_in_trouble_is_said_in_words_and_asked_again_later(self):
         day = date(2017, 6, 8)
