@@ -435,6 +435,7 @@ class LexwareExportRun(models.Model):
                 run._lexware_trigger(at=fields.Datetime.now() + LOCK_BUSY_PAUSE)
                 continue
             try:
+                run = run.with_context(lang=run._lexware_lang())
                 pages += run._lexware_work(company_lock, deadline)
             finally:
                 company_lock.close()
@@ -558,6 +559,15 @@ class LexwareExportRun(models.Model):
         self._lexware_queue_rest()
         return pages
 
+    def _lexware_lang(self):
+        """The cron runs without a language: the run speaks that of who started it, else
+        the company's."""
+        self.ensure_one()
+        for lang in (self.user_id.lang, self.company_id.partner_id.lang):
+            if lang and self.env["res.lang"]._get_code(lang):
+                return lang
+        return "en_US"
+
     def _lexware_refused_words(self, error):
         company = self.company_id.sudo()
         if isinstance(error, LexwareAccessDenied):
@@ -585,9 +595,8 @@ class LexwareExportRun(models.Model):
             {
                 "problem": self.env._(
                     "Lexware could not tell which invoices it already has: %(reason)s "
-                    "Odoo asks again at %(time)s.",
+                    "Odoo asks again later.",
                     reason=reason,
-                    time=fields.Datetime.to_string(next_check),
                 ),
                 "next_check_at": next_check,
                 "check_attempts": self.check_attempts + 1,
