@@ -192,10 +192,18 @@ class LexwareExportRun(models.Model):
         readonly=True,
     )
     check_from = fields.Date(
-        readonly=True, help="First day of the period Lexware has not been asked about yet."
+        string="Not checked from",
+        readonly=True,
+        help="First day of the period Lexware has not been asked about yet.",
     )
-    check_to = fields.Date(readonly=True, help="Last day of the search being paged through.")
-    check_page = fields.Integer(readonly=True, help="Next page of that search.")
+    check_to = fields.Date(
+        string="Search window end",
+        readonly=True,
+        help="Last day of the search being paged through.",
+    )
+    check_page = fields.Integer(
+        string="Search page", readonly=True, help="Next page of that search."
+    )
     checked_count = fields.Integer(
         string="Checked in Lexware",
         readonly=True,
@@ -208,7 +216,7 @@ class LexwareExportRun(models.Model):
         "connection an administrator must renew.",
     )
     next_check_at = fields.Datetime(string="Next try", readonly=True)
-    check_attempts = fields.Integer(readonly=True)
+    check_attempts = fields.Integer(string="Failed checks", readonly=True)
     transfer_ids = fields.One2many(
         "lexware.transfer", "export_run_id", string="Transfers", readonly=True
     )
@@ -361,7 +369,7 @@ class LexwareExportRun(models.Model):
         self.ensure_one()
         message = self.env._(
             "The export runs in the background: Odoo asks Lexware which of the invoices it "
-            "holds already, then queues the rest. Follow it in %%s."
+            "holds already, then queues the rest. Follow it in %s."
         )
         return {
             "type": "ir.actions.client",
