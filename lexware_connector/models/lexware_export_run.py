@@ -427,7 +427,7 @@ class LexwareExportRun(models.Model):
         """Work the runs that ask Lexware, one company at a time, within the time budget."""
         transfers = self.env["lexware.transfer"]
         deadline = time.monotonic() + transfers._lexware_time_budget()
-        pages = 0
+        pages = worked = 0
         skipped_companies = set()
         # At least one step per call, however short the budget: the run moves on.
         while not skipped_companies or time.monotonic() < deadline:
@@ -447,13 +447,15 @@ class LexwareExportRun(models.Model):
                 pages += run._lexware_work(company_lock, deadline)
             finally:
                 company_lock.close()
+            worked += 1
         remaining = self._lexware_due_count()
         if remaining and time.monotonic() >= deadline:
             # Out of time: a fresh run, triggered at once, takes the rest. Odoo would call
             # this run again within the same watchdog period if it heard of the rest.
             self._lexware_trigger()
             remaining = 0
-        self.env["ir.cron"]._notify_progress(done=pages, remaining=remaining)
+        # Odoo calls again at once while runs remain, if this call did something.
+        self.env["ir.cron"]._notify_progress(done=pages + worked, remaining=remaining)
         self._lexware_schedule_next()
         transfers._lexware_commit()
         return pages

@@ -467,8 +467,13 @@ class TestExportInTheBackground(ExportCase):
             patch.object(transfers, "_lexware_time_budget", return_value=0.0),
             self._asked_pages() as asked,
         ):
-            self.assertEqual(self.env["lexware.export.run"].sudo()._cron_export(), 1)
+            progress = self.env["ir.cron.progress"].sudo().create({"cron_id": cron.id})
+            runs = self.env["lexware.export.run"].sudo()
+            self.assertEqual(runs.with_context(ir_cron_progress_id=progress.id)._cron_export(), 1)
             self.env.invalidate_all()
+            # Out of time with work left: the cron is triggered afresh rather than called
+            # again by Odoo within the same watchdog period.
+            self.assertEqual((progress.done, progress.remaining), (2, 0))
             # One page per step: two found, the run remembers the next page.
             self.assertEqual((run.state, run.check_page, run.found_count), ("checking", 1, 2))
             self.assertEqual(run.checked_count, 2)
