@@ -105,9 +105,9 @@ class LexwareExportWizard(models.TransientModel):
             date_to=self.date_to,
         )
 
-    def _lexware_select(self, columns, where=(), tail=""):
+    def _lexware_select(self, columns, tail=""):
         """`SELECT columns` over the posted invoices the wizard covers (`m`, `t`)."""
-        return select_moves(self.env, self._lexware_scope(), columns, where=where, tail=tail)
+        return select_moves(self.env, self._lexware_scope(), columns, tail=tail)
 
     @api.depends("date_from", "date_to", "move_types", "move_ids", "company_id")
     def _compute_preview(self):
