@@ -563,8 +563,6 @@ class LexwareExportRun(models.Model):
                 self.env._("Unexpected error (%(error)s).", error=type(error).__name__)
             )
             return pages
-        finally:
-            transfers._lexware_commit()
         company_lock.close()
         self._lexware_queue_rest()
         return pages
@@ -595,6 +593,7 @@ class LexwareExportRun(models.Model):
         """The run waits with `reason`; the cron looks again after `pause` at the earliest
         (and only once the company is connected)."""
         self.write({"problem": reason, "next_check_at": fields.Datetime.now() + pause})
+        self.env["lexware.transfer"]._lexware_commit()
 
     def _lexware_retry_later(self, reason):
         """Lexware's trouble passes: ask again with a growing pause, never give up (the
@@ -612,6 +611,7 @@ class LexwareExportRun(models.Model):
                 "check_attempts": self.check_attempts + 1,
             }
         )
+        self.env["lexware.transfer"]._lexware_commit()
         _logger.info("Lexware export run %s asks again at %s: %s", self.id, next_check, reason)
 
     # -- asking Lexware -------------------------------------------------------------------
