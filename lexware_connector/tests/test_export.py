@@ -274,14 +274,16 @@ class TestExportLexwareFirst(ExportCase):
                 len(self.sandbox.vouchers(number=invoice.name)), invoice in invoices[:3]
             )
 
-    def test_a_failed_invoice_found_in_lexware_is_marked_sent(self):
+    def test_a_failed_invoice_lexware_refused_but_holds_by_hand_is_marked_sent(self):
         day = date(2018, 5, 6)
         invoice = self._invoice(day)
+        # Lexware refused Odoo's voucher (no voucher, no unknown outcome); someone booked
+        # the invoice there by hand since.
         self.env["lexware.transfer"].create(
             {
                 "move_id": invoice.id,
                 "state": "failed",
-                "last_error": "timeout",
+                "last_error": "Lexware refused the voucher (HTTP 406).",
             }
         )
         voucher_id = self._post_voucher(invoice.name, day)
