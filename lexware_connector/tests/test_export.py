@@ -363,7 +363,8 @@ class TestExportLexwareFirst(ExportCase):
 class TestExportOdoosOwnFailures(ExportCase):
     """Item 8: what Odoo booked itself, or may have, is never "found in Lexware"."""
 
-    def _send(self, run):
+    def _send(self):
+        """Run the transfer engine where its cron would."""
         self.env["lexware.transfer"]._cron_process()
         self.env.invalidate_all()
 
@@ -385,7 +386,7 @@ class TestExportOdoosOwnFailures(ExportCase):
         self.assertEqual((transfer.state, transfer.export_run_id), ("pending", run))
         self.assertEqual(transfer.voucher_id, voucher_id)
         self.assertEqual((run.found_count, run.skipped_count, run.total_count), (0, 0, 1))
-        self._send(run)
+        self._send()
         self.assertEqual(transfer.state, "sent")
         self.assertFalse(transfer.found_in_lexware)
         self.assertTrue(transfer.file_uploaded)
@@ -413,7 +414,7 @@ class TestExportOdoosOwnFailures(ExportCase):
         self.assertEqual((transfer.state, transfer.export_run_id), ("pending", run))
         self.assertTrue(transfer.outcome_unknown)
         self.assertEqual(run.found_count, 0)
-        self._send(run)
+        self._send()
         self.assertEqual((transfer.state, transfer.voucher_id), ("sent", voucher_id))
         self.assertFalse(transfer.found_in_lexware)
         vouchers = self.sandbox.vouchers(number=invoice.name)
