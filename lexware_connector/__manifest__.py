@@ -13,6 +13,7 @@
         "security/lexware_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron.xml",
+        "data/ir_cron_export.xml",
         "data/mail_activity_type.xml",
         "views/lexware_menus.xml",
         "views/res_config_settings_views.xml",

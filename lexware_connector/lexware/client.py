@@ -204,6 +204,29 @@ class LexwareClient:
         for first, last in _months(_as_date(date_from), _as_date(date_to)):
             yield from self._walk_period(params, first, last, page_size)
 
+    def voucherlist_page(
+        self, voucher_types, date_from, date_to, page, status="any", page_size=PAGE_SIZE_MAX
+    ):
+        """One page of one search of the voucherlist from `date_from` to `date_to`, as
+        Lexware answers it (`content`, `totalElements`, `totalPages`, `last`).
+
+        For callers that walk a long period in steps of their own and remember the page;
+        one search reaches at most SEARCH_WINDOW entries (see `iter_voucherlist`).
+        """
+        if isinstance(voucher_types, str):
+            voucher_types = (voucher_types,)
+        if isinstance(status, str):
+            status = (status,)
+        params = {
+            "voucherType": ",".join(voucher_types),
+            "voucherStatus": ",".join(status),
+            "voucherDateFrom": _as_date(date_from).isoformat(),
+            "voucherDateTo": _as_date(date_to).isoformat(),
+            "page": page,
+            "size": page_size,
+        }
+        return self._request("GET", "/v1/voucherlist", params=params)
+
     def get_payments(self, voucher_id):
         return self._request("GET", f"/v1/payments/{_segment(voucher_id)}")
 

@@ -22,6 +22,7 @@ import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from odoo import api, fields, models, modules, sql_db
 from odoo.exceptions import UserError
@@ -317,7 +318,7 @@ class LexwareTransfer(models.Model):
             return 0
         try:
             while row is not None:
-                if not _still_locked(company_lock):
+                if not still_locked(company_lock):
                     # The lock's connection is gone: another worker may take the company now.
                     _logger.warning("Lexware: lost the lock of company %s; stopping", company.id)
                     self._lexware_rollback()
@@ -394,23 +395,8 @@ class LexwareTransfer(models.Model):
         return self.sudo().browse(found[0]) if found else None
 
     def _lexware_company_lock(self):
-        """A side connection holding the company's advisory lock, or None when taken.
-
-        Closing it (or the worker dying) frees the lock.
-        """
-        lock_cr = sql_db.db_connect(self.env.cr.dbname).cursor()
-        try:
-            lock_cr.execute(
-                "SELECT pg_try_advisory_xact_lock(%s, %s)",
-                (ADVISORY_LOCK_KEY, self.company_id.id),
-            )
-            if lock_cr.fetchone()[0]:
-                return lock_cr
-        except Exception:
-            lock_cr.close()
-            raise
-        lock_cr.close()
-        return None
+        """A side connection holding the company's advisory lock, or None when taken."""
+        return take_company_lock(self.env, self.company_id.id)
 
     @api.model
     def _lexware_due_count(self):
@@ -950,32 +936,48 @@ class LexwareTransfer(models.Model):
 
     @api.model
     def _lexware_mark_found_in_lexware(self, found):
-        """Invoices Lexware already holds under their number: their rows become `sent`
-        with the voucher found, flagged `found_in_lexware`, and nothing is posted for them.
+        """Invoices Lexware already holds under their number, that Odoo never sent: their
+        rows become `sent` with the voucher found, flagged `found_in_lexware`, and nothing
+        is posted for them. Answer the move ids marked.
 
-        `found` is a list of (move id, transfer id or None, voucher id). No chatter note:
-        an export of a booked year finds thousands, and the invoice shows the flag.
+        `found` is a list of FoundVoucher. Only an invoice without a row, or whose row
+        failed before Lexware booked anything (no voucher, no unknown outcome), is marked:
+        a voucher Odoo booked itself, or may have, is Odoo's own, and its row is retried
+        so that its file goes too. No chatter note: an export of a booked year finds
+        thousands, and the invoice shows the flag.
         """
         values = {"state": "sent", "found_in_lexware": True, "sent_at": fields.Datetime.now()}
         rows = self.sudo()
-        rows.create(
+        existing = rows.browse([entry.transfer_id for entry in found if entry.transfer_id])
+        never_sent = existing.filtered(
+            lambda row: row.state == "failed" and not row.voucher_id and not row.outcome_unknown
+        )
+        created = rows.create(
             [
-                {**values, "move_id": move_id, "voucher_id": voucher_id}
-                for move_id, transfer_id, voucher_id in found
-                if not transfer_id
+                {**values, "move_id": entry.move_id, "voucher_id": entry.voucher_id}
+                for entry in found
+                if not entry.transfer_id
             ]
         )
-        for _move_id, transfer_id, voucher_id in found:
-            if transfer_id:
-                rows.browse(transfer_id).write(
+        for entry in found:
+            if entry.transfer_id in never_sent.ids:
+                rows.browse(entry.transfer_id).write(
                     {
                         **values,
-                        "voucher_id": voucher_id,
+                        "voucher_id": entry.voucher_id,
                         "last_error": False,
                         "next_attempt_at": False,
-                        "outcome_unknown": False,
                     }
                 )
+        return set(created.move_id.ids) | set(never_sent.move_id.ids)
+
+
+class FoundVoucher(NamedTuple):
+    """A voucher Lexware holds under the number of an invoice (`transfer_id`: its row)."""
+
+    move_id: int
+    transfer_id: int | None
+    voucher_id: str
 
 
 class RunClock:
@@ -1069,7 +1071,25 @@ def _cents(value):
         return None
 
 
-def _still_locked(lock_cr):
+def take_company_lock(env, company_id):
+    """A side connection holding the company's advisory lock, or None when taken.
+
+    Everything that talks to Lexware for a company holds it (the transfer and the export
+    share the company's rate limit). Closing the connection (or the worker dying) frees it.
+    """
+    lock_cr = sql_db.db_connect(env.cr.dbname).cursor()
+    try:
+        lock_cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (ADVISORY_LOCK_KEY, company_id))
+        if lock_cr.fetchone()[0]:
+            return lock_cr
+    except Exception:
+        lock_cr.close()
+        raise
+    lock_cr.close()
+    return None
+
+
+def still_locked(lock_cr):
     """Whether the side connection holding the company's advisory lock is still there."""
     try:
         lock_cr.execute("SELECT 1")

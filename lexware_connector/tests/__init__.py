@@ -4,6 +4,7 @@ from . import (
     test_connect_guard,
     test_connect_history,
     test_export,
+    test_export_resume,
     test_hostile_input,
     test_i18n,
     test_install,

@@ -9,8 +9,8 @@
 Each step leaves a screenshot (`LEXWARE_SCREENSHOT_DIR`, else a temporary directory);
 pointed at `static/description/screenshots`, they are the documentation's images.
 
-The transfer cron does not run inside an HttpCase: the test runs the engine itself where
-the cron would, with the page parked on about:blank so that no request shares the test
+The crons do not run inside an HttpCase: the test runs the export and the transfer itself
+where the cron would, with the page parked on about:blank so that no request shares the test
 cursor meanwhile, then reloads the page.
 """
 
@@ -119,11 +119,18 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
 
     def _run_transfers(self, page):
         """Run the transfer engine where the cron would, then show the page again."""
+        return self._run_cron(page, self.env["lexware.transfer"]._cron_process)
+
+    def _run_export(self, page):
+        """Run the export cron (asks Lexware, queues) where Odoo would, then show the page."""
+        return self._run_cron(page, self.env["lexware.export.run"].sudo()._cron_export)
+
+    def _run_cron(self, page, job):
         url = page.url
         page.goto("about:blank")
         self._wait_remaining_requests()
         self.env.invalidate_all()
-        done = self.env["lexware.transfer"]._cron_process()
+        done = job()
         self.env.flush_all()
         self.env.invalidate_all()
         page.goto(url)
@@ -236,12 +243,13 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
         self.assertIn("0 already in Lexware", dialog.locator("div[name=preview]").inner_text())
         page.locator(".modal button[name=action_export]").click()
 
-        # The wizard's answer opens the export run.
+        # The wizard's answer opens the export run; the cron asks Lexware and queues.
         page.wait_for_url("**/lexware.export.run/**")
-        self._wait_for_text(page, ".o_statusbar_status .o_arrow_button_current", "Running")
-        self._wait_for_text(page, ".o_notification", "queued for Lexware")
-        page.locator(".o-mail-Message").first.wait_for()
-        page.wait_for_timeout(500)  # the notification's fade-in, for a sharp screenshot
+        self._wait_for_text(page, ".o_statusbar_status .o_arrow_button_current", "Checking")
+        self._wait_for_text(page, ".o_notification", "runs in the background")
+        self._run_export(page)
+        self._wait_for_text(page, ".o_statusbar_status .o_arrow_button_current", "Sending")
+        self._wait_for_text(page, ".o-mail-Message", "3 queued for Lexware")
         self._screenshot(page, "08_export_run_running")
 
         self.assertEqual(self._run_transfers(page), 3)

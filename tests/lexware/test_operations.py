@@ -121,6 +121,19 @@ def test_voucherlist_halves_a_month_beyond_lexwares_search_window(client, monkey
     assert sorted(v["voucherNumber"] for v in found) == sorted(numbers)
 
 
+def test_voucherlist_page_answers_one_page_of_one_search(client):
+    for n, date in enumerate(["2024-04-01", "2024-04-02", "2024-04-03", "2024-05-01"]):
+        client.create_voucher(voucher_payload(f"Q-{n}", date=date))
+    first = client.voucherlist_page("salesinvoice", "2024-04-01", "2024-04-30", 0, page_size=2)
+    second = client.voucherlist_page(
+        ["salesinvoice"], datetime.date(2024, 4, 1), datetime.date(2024, 4, 30), 1, page_size=2
+    )
+    assert (first["totalElements"], first["totalPages"], first["last"]) == (3, 2, False)
+    assert second["last"] is True
+    numbers = [v["voucherNumber"] for v in first["content"] + second["content"]]
+    assert sorted(numbers) == ["Q-0", "Q-1", "Q-2"]
+
+
 def test_contact_create_and_find(client):
     created = client.create_contact(company("Müller & Söhne GmbH", "info@mueller.example"))
     assert client.get_contact(created["id"])["company"]["name"] == "Müller & Söhne GmbH"

@@ -1,0 +1,182 @@
+"""A worker killed while its export run asks Lexware, for real: committed pages, a dying
+transaction, and the next run of the cron on a connection of its own.
+
+This test commits (what a killed worker leaves is only what it committed) and removes
+what it committed afterwards.
+"""
+
+from datetime import date
+from unittest.mock import patch
+
+import requests
+
+from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo.tests import TransactionCase
+
+from lexware_sandbox import SandboxServer
+
+from ..lexware import LexwareClient
+from ..models import lexware_export_run as export_run
+from .common import SANDBOX_API_KEY, LexwareSandboxMixin
+
+REVENUE = "8f8664a1-fd86-11e1-a21f-0800200c9a66"
+DAY = date(2009, 9, 9)
+INVOICES = 5
+
+
+class Killed(BaseException):
+    """What a worker's death looks like from inside: nothing after it runs, no handler
+    catches it, its transaction is lost."""
+
+
+class TestExportKilledMidway(LexwareSandboxMixin, TransactionCase):
+    """The test transaction writes nothing: the committed cursors would wait on it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sandbox = SandboxServer(rate=50, burst=50, api_keys=(SANDBOX_API_KEY,)).start()
+        cls.addClassCleanup(cls.sandbox.stop)
+
+    def _committed_env(self):
+        cr = sql_db.db_connect(self.env.cr.dbname).cursor()
+        self.addCleanup(cr.close)
+        return api.Environment(cr, SUPERUSER_ID, {"lexware_commit": True})
+
+    def test_a_killed_worker_is_resumed_at_its_page_and_nothing_is_marked_twice(self):
+        env = self._committed_env()
+        moves, run = self._committed_export(env)
+        numbers = moves.mapped("name")
+        original = LexwareClient.voucherlist_page
+        asked = []
+
+        def dies_at_the_second_page(client, *args, **kwargs):
+            asked.append(args[3])
+            if len(asked) == 2:
+                raise Killed
+            return original(client, *args, **kwargs)
+
+        with (
+            patch.object(export_run, "PAGE_SIZE", 2),
+            patch.object(LexwareClient, "voucherlist_page", dies_at_the_second_page),
+        ):
+            worker = self._committed_env()
+            with self.assertRaises(Killed):
+                worker["lexware.export.run"]._cron_export()
+            worker.cr.rollback()  # the dead worker's transaction is gone
+            env.cr.rollback()  # a fresh snapshot, after the worker's commits
+            marked_first = self._marked(env, moves)
+            self.assertEqual(len(marked_first), 2, "the first page was committed")
+            resumed = self._committed_env()
+            resumed["lexware.export.run"]._cron_export()
+
+        self.assertEqual(asked, [0, 1, 1, 2])
+        env.cr.rollback()  # a fresh snapshot: the workers committed after ours began
+        marked = self._marked(env, moves)
+        self.assertEqual(set(marked), set(numbers))
+        self.assertEqual({number: marked[number] for number in marked_first}, marked_first)
+        run.invalidate_recordset()
+        self.assertEqual(
+            (run.state, run.found_count, run.checked_count, run.skipped_count),
+            ("done", INVOICES, INVOICES, INVOICES),
+        )
+        env.cr.execute(
+            "SELECT count(*) FROM lexware_transfer WHERE move_id IN %s", (tuple(moves.ids),)
+        )
+        self.assertEqual(env.cr.fetchone()[0], INVOICES)
+
+    def _marked(self, env, moves):
+        """{number: when it was marked found} of the committed rows."""
+        env.cr.execute(
+            """SELECT m.name, t.sent_at FROM lexware_transfer t
+                 JOIN account_move m ON m.id = t.move_id
+                WHERE t.move_id IN %s AND t.found_in_lexware""",
+            (tuple(moves.ids),),
+        )
+        return dict(env.cr.fetchall())
+
+    def _committed_export(self, env):
+        """INVOICES posted invoices, all booked in Lexware by hand, and an export run of
+        their day, committed; cleaned up after the test."""
+        company = env.ref("base.main_company")
+        saved = company.sudo().read(
+            [
+                name
+                for name, field in company._fields.items()
+                if name.startswith("lexware_") and field.store and not field.compute
+            ],
+            load=None,
+        )[0]
+        params = env["ir.config_parameter"].sudo()
+        names = ("lexware_connector.api_url", "lexware_connector.auth_url")
+        created = {"params": {name: params.get_param(name) for name in names}}
+        self.addCleanup(self._clean_up, company.id, saved, created)
+        for name in names:
+            params.set_param(name, self.sandbox.url)
+        company.sudo().lexware_api_key = SANDBOX_API_KEY
+        company.sudo()._lexware_action_connect(api_key=SANDBOX_API_KEY)
+        company.sudo().lexware_auto_transfer = False
+        partner = env["res.partner"].create({"name": "Abgebrochen GmbH", "is_company": True})
+        created["partner"] = partner.id
+        moves = env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": DAY,
+                    "invoice_line_ids": [Command.create({"name": "Arbeit", "price_unit": 100})],
+                }
+                for _n in range(INVOICES)
+            ]
+        )
+        created["moves"] = moves.ids
+        moves.action_post()
+        for move in moves:
+            self._book_by_hand(move.name)
+        wizard = env["lexware.export.wizard"].create({"date_from": DAY, "date_to": DAY})
+        action = wizard.action_export()
+        run = env["lexware.export.run"].browse(action["params"]["next"]["res_id"])
+        created["run"] = run.id
+        env.cr.commit()
+        return moves, run
+
+    def _book_by_hand(self, number):
+        requests.post(
+            f"{self.sandbox.url}/v1/vouchers",
+            json={
+                "type": "salesinvoice",
+                "voucherNumber": number,
+                "voucherDate": DAY.isoformat(),
+                "totalGrossAmount": 119.0,
+                "totalTaxAmount": 19.0,
+                "taxType": "net",
+                "useCollectiveContact": True,
+                "voucherItems": [
+                    {
+                        "amount": 100.0,
+                        "taxAmount": 19.0,
+                        "taxRatePercent": 19,
+                        "categoryId": REVENUE,
+                    }
+                ],
+            },
+            headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"},
+            timeout=10,
+        ).raise_for_status()
+
+    def _clean_up(self, company_id, saved, created):
+        env = self._committed_env()
+        if created.get("run"):
+            env.cr.execute("DELETE FROM lexware_export_run WHERE id = %s", (created["run"],))
+        if created.get("moves"):
+            ids = tuple(created["moves"])
+            env.cr.execute("DELETE FROM lexware_transfer WHERE move_id IN %s", (ids,))
+            env.cr.execute("DELETE FROM account_move_line WHERE move_id IN %s", (ids,))
+            env.cr.execute("DELETE FROM account_move WHERE id IN %s", (ids,))
+        if created.get("partner"):
+            env.cr.execute("DELETE FROM res_partner WHERE id = %s", (created["partner"],))
+        for name, value in created["params"].items():
+            env["ir.config_parameter"].sudo().set_param(name, value or False)
+        company = env["res.company"].browse(company_id).sudo()
+        company.write({key: value for key, value in saved.items() if key != "id"})
+        env.cr.commit()
