@@ -476,7 +476,9 @@ class TestExportInTheBackground(ExportCase):
         with (
             patch.object(export_run, "PAGE_SIZE", 2),
             patch.object(transfers, "_lexware_clock", return_value=clock),
-            patch.object(type(runs), "_lexware_check_page", autospec=True, side_effect=counted_page),
+            patch.object(
+                type(runs), "_lexware_check_page", autospec=True, side_effect=counted_page
+            ),
             self._asked_pages() as asked,
         ):
             progress = self.env["ir.cron.progress"].sudo().create({"cron_id": cron.id})
