@@ -20,7 +20,7 @@ from unittest.mock import patch
 
 from psycopg2 import IntegrityError
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user
 from odoo.tools import html2plaintext, mute_logger
@@ -475,46 +475,17 @@ class TestHostileInput(OssMixin, TransferCase):
         )
         return self._invoice([(100.0, austria.map_tax(self.tax_19))], partner=partner)
 
-    def _skonto_mixed(self):
-        return self.env["account.payment.term"].create(
-            {
-                "name": "14 Tage 3 % Skonto",
-                "early_discount": True,
-                "discount_percentage": 3,
-                "discount_days": 14,
-                "early_pay_discount_computation": "mixed",
-                "line_ids": [
-                    Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})
-                ],
-            }
-        )
-
-    def _cash_rounding(self, strategy, rounding, method):
-        accounts = self.env["account.account"].with_company(self.company)
-        return self.env["account.cash.rounding"].create(
-            {
-                "name": f"Rundung {rounding}",
-                "rounding": rounding,
-                "strategy": strategy,
-                "rounding_method": method,
-                "profit_account_id": accounts.search(
-                    [("account_type", "=", "income_other")], limit=1
-                ).id,
-                "loss_account_id": accounts.search([("account_type", "=", "expense")], limit=1).id,
-            }
-        )
-
     def _build_skonto_mixed(self):
         return self._invoice(
             [(33.33, self.tax_19, 3, 5), (-10.0, self.tax_19), (12.99, self.tax_7, 7)],
-            invoice_payment_term_id=self._skonto_mixed().id,
+            invoice_payment_term_id=self._skonto_term(3, "mixed").id,
         )
 
     def _build_skonto_credit_note(self):
         return self._invoice(
             [(200.0, self.tax_19, 1, 10), (-30.0, self.tax_19), (50.0, self.tax_7)],
             move_type="out_refund",
-            invoice_payment_term_id=self._skonto_mixed().id,
+            invoice_payment_term_id=self._skonto_term(3, "mixed").id,
         )
 
     def _build_cash_rounding_biggest_tax(self):

@@ -128,3 +128,34 @@ class TransferCase(LexwareSandboxCase):
             (item["taxRatePercent"], item["categoryId"]): (item["amount"], item["taxAmount"])
             for item in voucher["voucherItems"]
         }
+
+    def _skonto_term(self, percent, computation):
+        """A payment term of 30 days net with `percent` Skonto within 14 days, its tax
+        computed the `computation` way (included, excluded or mixed)."""
+        return self.env["account.payment.term"].create(
+            {
+                "name": f"14 Tage {percent} % Skonto, 30 Tage netto ({computation})",
+                "early_discount": True,
+                "discount_percentage": percent,
+                "discount_days": 14,
+                "early_pay_discount_computation": computation,
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})
+                ],
+            }
+        )
+
+    def _cash_rounding(self, strategy, rounding, method):
+        accounts = self.env["account.account"].with_company(self.company)
+        return self.env["account.cash.rounding"].create(
+            {
+                "name": f"{strategy} {rounding} {method}",
+                "rounding": rounding,
+                "strategy": strategy,
+                "rounding_method": method,
+                "profit_account_id": accounts.search(
+                    [("account_type", "=", "income_other")], limit=1
+                ).id,
+                "loss_account_id": accounts.search([("account_type", "=", "expense")], limit=1).id,
+            }
+        )

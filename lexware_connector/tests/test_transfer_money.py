@@ -172,22 +172,9 @@ class TestPerLineRounding(MoneyCase):
 
 
 class TestEarlyPaymentDiscount(MoneyCase):
-    def _skonto(self, computation):
-        return self.env["account.payment.term"].create(
-            {
-                "name": f"14 Tage 2 % Skonto, 30 Tage netto ({computation})",
-                "early_discount": True,
-                "discount_percentage": 2,
-                "discount_days": 14,
-                "early_pay_discount_computation": computation,
-                "line_ids": [
-                    Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})
-                ],
-            }
-        )
-
     def _book(self, computation, lines, **values):
-        move = self._invoice(lines, invoice_payment_term_id=self._skonto(computation).id, **values)
+        term = self._skonto_term(2, computation)
+        move = self._invoice(lines, invoice_payment_term_id=term.id, **values)
         voucher = self._send(move)
         self.assertEqual(voucher["totalTaxAmount"], abs(move.amount_tax_signed))
         self.assertFalse(self._tax_notes(move))
@@ -228,25 +215,10 @@ class TestEarlyPaymentDiscount(MoneyCase):
 
 
 class TestCashRounding(MoneyCase):
-    def _rounding(self, strategy, rounding, method):
-        accounts = self.env["account.account"].with_company(self.company)
-        return self.env["account.cash.rounding"].create(
-            {
-                "name": f"{strategy} {rounding} {method}",
-                "rounding": rounding,
-                "strategy": strategy,
-                "rounding_method": method,
-                "profit_account_id": accounts.search(
-                    [("account_type", "=", "income_other")], limit=1
-                ).id,
-                "loss_account_id": accounts.search([("account_type", "=", "expense")], limit=1).id,
-            }
-        )
-
     def _book(self, strategy, rounding, method, price):
         move = self._invoice(
             [(price, self.tax_19)],
-            invoice_cash_rounding_id=self._rounding(strategy, rounding, method).id,
+            invoice_cash_rounding_id=self._cash_rounding(strategy, rounding, method).id,
         )
         return move, self._send(move)
 
@@ -301,7 +273,7 @@ class TestCashRounding(MoneyCase):
         move = self._invoice(
             [(100.0, self.tax_19), (50.0, self.tax_7)],
             invoice_payment_term_id=term.id,
-            invoice_cash_rounding_id=self._rounding("biggest_tax", 0.5, "DOWN").id,
+            invoice_cash_rounding_id=self._cash_rounding("biggest_tax", 0.5, "DOWN").id,
         )
         voucher = self._send(move)
         self.assertEqual(voucher["totalGrossAmount"], move.amount_total)
