@@ -10,14 +10,12 @@ from unittest.mock import patch
 
 import requests
 
-from odoo import SUPERUSER_ID, Command, api, sql_db
-from odoo.tests import TransactionCase
-
-from lexware_sandbox import SandboxServer
+from odoo import Command
 
 from ..lexware import LexwareClient
 from ..models import lexware_export_run as export_run
-from .common import SANDBOX_API_KEY, LexwareSandboxMixin
+from .committed import CommittedCase
+from .common import SANDBOX_API_KEY
 
 REVENUE = "8f8664a1-fd86-11e1-a21f-0800200c9a66"
 DAY = date(2009, 9, 9)
@@ -29,20 +27,7 @@ class Killed(BaseException):
     catches it, its transaction is lost."""
 
 
-class TestExportKilledMidway(LexwareSandboxMixin, TransactionCase):
-    """The test transaction writes nothing: the committed cursors would wait on it."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.sandbox = SandboxServer(rate=50, burst=50, api_keys=(SANDBOX_API_KEY,)).start()
-        cls.addClassCleanup(cls.sandbox.stop)
-
-    def _committed_env(self):
-        cr = sql_db.db_connect(self.env.cr.dbname).cursor()
-        self.addCleanup(cr.close)
-        return api.Environment(cr, SUPERUSER_ID, {"lexware_commit": True})
-
+class TestExportKilledMidway(CommittedCase):
     def test_a_killed_worker_is_resumed_at_its_page_and_nothing_is_marked_twice(self):
         env = self._committed_env()
         moves, run = self._committed_export(env)
@@ -98,24 +83,7 @@ class TestExportKilledMidway(LexwareSandboxMixin, TransactionCase):
     def _committed_export(self, env):
         """INVOICES posted invoices, all booked in Lexware by hand, and an export run of
         their day, committed; cleaned up after the test."""
-        company = env.ref("base.main_company")
-        saved = company.sudo().read(
-            [
-                name
-                for name, field in company._fields.items()
-                if name.startswith("lexware_") and field.store and not field.compute
-            ],
-            load=None,
-        )[0]
-        params = env["ir.config_parameter"].sudo()
-        names = ("lexware_connector.api_url", "lexware_connector.auth_url")
-        created = {"params": {name: params.get_param(name) for name in names}}
-        self.addCleanup(self._clean_up, company.id, saved, created)
-        for name in names:
-            params.set_param(name, self.sandbox.url)
-        company.sudo().lexware_api_key = SANDBOX_API_KEY
-        company.sudo()._lexware_action_connect(api_key=SANDBOX_API_KEY)
-        company.sudo().lexware_auto_transfer = False
+        _company, created = self._connect_committed(env, auto_transfer=False)
         partner = env["res.partner"].create({"name": "Abgebrochen GmbH", "is_company": True})
         created["partner"] = partner.id
         moves = env["account.move"].create(
@@ -163,20 +131,3 @@ class TestExportKilledMidway(LexwareSandboxMixin, TransactionCase):
             headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"},
             timeout=10,
         ).raise_for_status()
-
-    def _clean_up(self, company_id, saved, created):
-        env = self._committed_env()
-        if created.get("run"):
-            env.cr.execute("DELETE FROM lexware_export_run WHERE id = %s", (created["run"],))
-        if created.get("moves"):
-            ids = tuple(created["moves"])
-            env.cr.execute("DELETE FROM lexware_transfer WHERE move_id IN %s", (ids,))
-            env.cr.execute("DELETE FROM account_move_line WHERE move_id IN %s", (ids,))
-            env.cr.execute("DELETE FROM account_move WHERE id IN %s", (ids,))
-        if created.get("partner"):
-            env.cr.execute("DELETE FROM res_partner WHERE id = %s", (created["partner"],))
-        for name, value in created["params"].items():
-            env["ir.config_parameter"].sudo().set_param(name, value or False)
-        company = env["res.company"].browse(company_id).sudo()
-        company.write({key: value for key, value in saved.items() if key != "id"})
-        env.cr.commit()

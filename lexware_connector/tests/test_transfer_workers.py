@@ -6,52 +6,17 @@ transactions) and removes what it committed afterwards.
 
 import threading
 
-from odoo import SUPERUSER_ID, Command, api, fields, sql_db
-from odoo.tests import TransactionCase
+from odoo import Command, fields
 
-from lexware_sandbox import SandboxServer
-
-from .common import SANDBOX_API_KEY, LexwareSandboxMixin
+from .committed import CommittedCase
 
 INVOICES = 8
 
 
-class TestTwoWorkers(LexwareSandboxMixin, TransactionCase):
-    """The test transaction writes nothing: the committed cursors would wait on it."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.sandbox = SandboxServer(rate=50, burst=50, api_keys=(SANDBOX_API_KEY,)).start()
-        cls.addClassCleanup(cls.sandbox.stop)
-
-    def _committed_env(self):
-        cr = sql_db.db_connect(self.env.cr.dbname).cursor()
-        self.addCleanup(cr.close)
-        return api.Environment(cr, SUPERUSER_ID, {"lexware_commit": True})
-
+class TestTwoWorkers(CommittedCase):
     def test_two_workers_send_each_invoice_once(self):
         env = self._committed_env()
-        company = env.ref("base.main_company")
-        # Everything connecting sets (organisation, key, categories...), to put back after.
-        saved = company.sudo().read(
-            [
-                name
-                for name, field in company._fields.items()
-                if name.startswith("lexware_") and field.store and not field.compute
-            ],
-            load=None,
-        )[0]
-        params = env["ir.config_parameter"].sudo()
-        names = ("lexware_connector.api_url", "lexware_connector.auth_url")
-        created = {"params": {name: params.get_param(name) for name in names}}
-        self.addCleanup(self._clean_up, company.id, saved, created)
-        for name in names:
-            params.set_param(name, self.sandbox.url)
-
-        company.sudo().lexware_api_key = SANDBOX_API_KEY
-        company.sudo()._lexware_action_connect(api_key=SANDBOX_API_KEY)
-        company.sudo().lexware_auto_transfer = True
+        company, created = self._connect_committed(env, auto_transfer=True)
         chart = env["account.chart.template"].with_company(company)
         partner = env["res.partner"].create({"name": "Zwei Arbeiter GmbH", "is_company": True})
         created["partner"] = partner.id
@@ -106,18 +71,3 @@ class TestTwoWorkers(LexwareSandboxMixin, TransactionCase):
             self.assertEqual(len(self.sandbox.vouchers(number=number)), 1, number)
         env.cr.rollback()  # a fresh snapshot: the workers committed after ours began
         self.assertEqual(set(moves.mapped("lexware_state")), {"sent"})
-
-    def _clean_up(self, company_id, saved, created):
-        env = self._committed_env()
-        if created.get("moves"):
-            ids = tuple(created["moves"])
-            env.cr.execute("DELETE FROM lexware_transfer WHERE move_id IN %s", (ids,))
-            env.cr.execute("DELETE FROM account_move_line WHERE move_id IN %s", (ids,))
-            env.cr.execute("DELETE FROM account_move WHERE id IN %s", (ids,))
-        if created.get("partner"):
-            env.cr.execute("DELETE FROM res_partner WHERE id = %s", (created["partner"],))
-        for name, value in created["params"].items():
-            env["ir.config_parameter"].sudo().set_param(name, value or False)
-        company = env["res.company"].browse(company_id).sudo()
-        company.write({key: value for key, value in saved.items() if key != "id"})
-        env.cr.commit()
