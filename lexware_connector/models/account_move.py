@@ -13,7 +13,16 @@ from odoo.tools import float_repr, float_round, format_amount, plaintext2html
 
 from ..lexware.categories import OSS_KINDS, SPECIAL_KINDS
 from ..lexware.voucher import REMARK_LIMIT, InvoiceData, VoucherLine
-from .lexware_transfer import MAX_FILE_SIZE, TRANSFER_STATES, LexwareTransferFailure
+from .lexware_states import (
+    FAILED,
+    REACHED_STATES,
+    TRANSFER_STATES,
+    is_in_lexware,
+    is_linked,
+    is_never_in_lexware,
+    shows_error,
+)
+from .lexware_transfer import MAX_FILE_SIZE, LexwareTransferFailure
 
 _logger = logging.getLogger(__name__)
 
@@ -65,7 +74,7 @@ class AccountMove(models.Model):
             row = move.lexware_transfer_ids[:1]
             move.lexware_state = row.state or False
             move.lexware_voucher_id = row.voucher_id or False
-            move.lexware_error = row.last_error if row.state in ("failed", "pending") else False
+            move.lexware_error = row.last_error if shows_error(row) else False
 
     @api.depends("lexware_voucher_id")
     def _compute_lexware_voucher_url(self):
@@ -88,8 +97,8 @@ class AccountMove(models.Model):
             move.lexware_can_send = (
                 move.state == "posted"
                 and move.move_type in LEXWARE_MOVE_TYPES
-                and move.lexware_state in (False, "failed")
-                and move.company_id.lexware_connection_state != "disconnected"
+                and move.lexware_state in (False, FAILED)
+                and is_linked(move.company_id)
             )
 
     # -- the queue's doors ----------------------------------------------------------------
@@ -126,9 +135,7 @@ class AccountMove(models.Model):
                     names=", ".join(not_posted.mapped("display_name")),
                 )
             )
-        disconnected = moves.company_id.filtered(
-            lambda company: company.lexware_connection_state == "disconnected"
-        )
+        disconnected = moves.company_id.filtered(lambda company: not is_linked(company))
         if disconnected:
             raise UserError(
                 self.env._(
@@ -137,7 +144,8 @@ class AccountMove(models.Model):
                     companies=", ".join(disconnected.mapped("name")),
                 )
             )
-        in_lexware = moves.filtered(lambda move: move.lexware_state in ("sent", "sending"))
+        # Not `is_in_lexware`: a failed row goes again even with a voucher, so its file goes too.
+        in_lexware = moves.filtered(lambda move: move.lexware_state in REACHED_STATES)
         queued = self.env["lexware.transfer"]._lexware_enqueue(moves - in_lexware)
         messages = []
         if len(queued) == 1:
@@ -217,12 +225,7 @@ class AccountMove(models.Model):
 
     def _lexware_in_lexware(self):
         """Moves that are (or may be) a voucher in Lexware."""
-        return self.filtered(
-            lambda move: any(
-                row.state in ("sending", "sent") or row.voucher_id or row.outcome_unknown
-                for row in move.sudo().lexware_transfer_ids
-            )
-        )
+        return self.filtered(lambda move: any(map(is_in_lexware, move.sudo().lexware_transfer_ids)))
 
     def _lexware_check_not_in_lexware(self):
         blocked = self._lexware_in_lexware()
@@ -238,13 +241,7 @@ class AccountMove(models.Model):
 
     def _lexware_leave_queue(self):
         """Rows that never reached Lexware go when the invoice goes back to draft."""
-        self.sudo().lexware_transfer_ids.filtered(
-            lambda row: (
-                row.state in ("pending", "failed")
-                and not row.voucher_id
-                and not row.outcome_unknown
-            )
-        ).unlink()
+        self.sudo().lexware_transfer_ids.filtered(is_never_in_lexware).unlink()
 
     def button_draft(self):
         self._lexware_check_not_in_lexware()

@@ -32,6 +32,14 @@ from ..lexware.errors import (
 
 # The package imports this file before lexware_transfer.py; the model extended below
 # must be defined first.
+from .lexware_states import (
+    CONNECTED_SQL,
+    FAILED,
+    NEVER_SENT_SQL,
+    SENT,
+    TO_QUEUE_SQL,
+    WAITING_STATES,
+)
 from .lexware_transfer import RETRY_DELAYS, FoundVoucher, still_locked, take_company_lock
 
 _logger = logging.getLogger(__name__)
@@ -42,7 +50,6 @@ MOVE_TYPES = {
     "both": ("out_invoice", "out_refund"),
 }
 VOUCHER_TYPES = {"out_invoice": "salesinvoice", "out_refund": "salescreditnote"}
-UNSETTLED = ("pending", "sending")
 SUMMARY_FAILURES_SHOWN = 200
 QUEUE_CHUNK = 1000
 # One voucherlist page; its invoices are marked and committed before the next is asked.
@@ -51,15 +58,6 @@ PAGE_SIZE = PAGE_SIZE_MAX
 LOCK_BUSY_PAUSE = timedelta(seconds=30)
 # After an error that cleared nothing up (a refused credential that still holds).
 ERROR_PAUSE = timedelta(minutes=1)
-
-# A row Odoo itself never got into Lexware: none at all, or a failed one without a voucher
-# and without an unknown outcome. Only such an invoice may be "found" under its number:
-# Odoo's own failures (a voucher booked but its file refused, a POST whose answer never
-# came) are retried, so that their file goes too.
-NEVER_SENT_SQL = """(
-    t.id IS NULL
-    OR (t.state = 'failed' AND t.voucher_id IS NULL AND NOT COALESCE(t.outcome_unknown, FALSE))
-)"""
 
 
 class ExportScope(NamedTuple):
@@ -283,9 +281,9 @@ class LexwareExportRun(models.Model):
         counts = self._state_counts()
         for run in self:
             by_state = counts.get(run.id, {}) if isinstance(run.id, int) else {}
-            sent = by_state.get("sent", 0)
-            failed = by_state.get("failed", 0)
-            pending = sum(by_state.get(state, 0) for state in UNSETTLED)
+            sent = by_state.get(SENT, 0)
+            failed = by_state.get(FAILED, 0)
+            pending = sum(by_state.get(state, 0) for state in WAITING_STATES)
             total = sum(by_state.values()) + run.skipped_count
             run.sent_count = sent
             run.failed_count = failed
@@ -309,7 +307,7 @@ class LexwareExportRun(models.Model):
             return False
         transfers = self.env["lexware.transfer"].sudo()
         failed = transfers.search(
-            [("export_run_id", "=", self.id), ("state", "=", "failed")],
+            [("export_run_id", "=", self.id), ("state", "=", FAILED)],
             limit=SUMMARY_FAILURES_SHOWN,
             order="id",
         )
@@ -321,7 +319,7 @@ class LexwareExportRun(models.Model):
             for row in failed
         )
         more = ""
-        total = transfers.search_count([("export_run_id", "=", self.id), ("state", "=", "failed")])
+        total = transfers.search_count([("export_run_id", "=", self.id), ("state", "=", FAILED)])
         if total > len(failed):
             more = Markup("<p>%s</p>") % self.env._(
                 "… and %(count)s more.", count=total - len(failed)
@@ -333,7 +331,7 @@ class LexwareExportRun(models.Model):
         runs = self.filtered(lambda run: run.state in ("running", "done"))
         counts = runs._state_counts()
         for run in runs:
-            pending = sum(counts.get(run.id, {}).get(state, 0) for state in UNSETTLED)
+            pending = sum(counts.get(run.id, {}).get(state, 0) for state in WAITING_STATES)
             state = "running" if pending else "done"
             if run.state != state:
                 run.sudo().state = state
@@ -342,8 +340,8 @@ class LexwareExportRun(models.Model):
 
     def _lexware_post_summary(self, by_state):
         self.ensure_one()
-        sent = by_state.get("sent", 0)
-        failed = by_state.get("failed", 0)
+        sent = by_state.get(SENT, 0)
+        failed = by_state.get(FAILED, 0)
         body = Markup("<p>%s</p>") % self.env._(
             "Export finished: %(sent)s sent, %(failed)s failed, "
             "%(skipped)s already in Lexware (skipped).",
@@ -472,9 +470,9 @@ class LexwareExportRun(models.Model):
     def _lexware_due_sql(self):
         # The oldest unfinished run of a company goes first: one export per company at a
         # time, so that two never count or queue the same invoices.
-        return """
+        return f"""
             r.state = 'checking'
-            AND c.lexware_connection_state = 'connected'
+            AND {CONNECTED_SQL}
             AND (r.next_check_at IS NULL OR r.next_check_at <= %(now)s)
             AND NOT EXISTS (
                 SELECT 1 FROM lexware_export_run o
@@ -729,10 +727,7 @@ class LexwareExportRun(models.Model):
         scope = self._lexware_scope()
         counts = dict(select_moves(self.env, scope, "t.state, count(*)", tail="GROUP BY t.state"))
         queue = [
-            move_id
-            for (move_id,) in select_moves(
-                self.env, scope, "m.id", where=("(t.id IS NULL OR t.state = 'failed')",)
-            )
+            move_id for (move_id,) in select_moves(self.env, scope, "m.id", where=(TO_QUEUE_SQL,))
         ]
         for start in range(0, len(queue), QUEUE_CHUNK):
             chunk = moves.browse(queue[start : start + QUEUE_CHUNK])
@@ -745,8 +740,8 @@ class LexwareExportRun(models.Model):
         self.write(
             {
                 "state": "running",
-                "skipped_count": counts.get("sent", 0),
-                "queued_elsewhere_count": sum(counts.get(state, 0) for state in UNSETTLED),
+                "skipped_count": counts.get(SENT, 0),
+                "queued_elsewhere_count": sum(counts.get(state, 0) for state in WAITING_STATES),
                 "check_from": False,
                 "problem": False,
             }

@@ -51,6 +51,18 @@ from ..lexware.errors import (
     LexwareRetryableError,
 )
 from ..lexware.voucher import VoucherError, build_voucher, has_repeated_items, tax_moves
+from .lexware_states import (
+    CONNECTED_SQL,
+    DUE_SQL,
+    FAILED,
+    PENDING,
+    SENDING,
+    SENDING_FIRST_SQL,
+    SENT,
+    TRANSFER_STATES,
+    is_never_sent,
+    may_be_retried,
+)
 from .res_partner import LexwareContactUnsureError
 
 _logger = logging.getLogger(__name__)
@@ -65,12 +77,6 @@ RETRY_DELAYS = (
     timedelta(minutes=30),
     timedelta(hours=12),
 )
-TRANSFER_STATES = [
-    ("pending", "Pending"),
-    ("sending", "Sending"),
-    ("sent", "Sent"),
-    ("failed", "Failed"),
-]
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 
 # How long a POST may still land at Lexware after the call that sent it began (`claimed_at`
@@ -161,7 +167,7 @@ class LexwareTransfer(models.Model):
     move_type = fields.Selection(related="move_id.move_type", string="Type")
     state = fields.Selection(
         TRANSFER_STATES,
-        default="pending",
+        default=PENDING,
         required=True,
         index=True,
     )
@@ -202,10 +208,10 @@ class LexwareTransfer(models.Model):
         """Queue `moves` (pending, due now) and wake the cron; sent rows stay as they are."""
         moves = moves.sudo()
         existing = self.sudo().search([("move_id", "in", moves.ids)])
-        again = existing.filtered(lambda row: row.state in ("pending", "failed"))
+        again = existing.filtered(may_be_retried)
         again.write(
             {
-                "state": "pending",
+                "state": PENDING,
                 "attempts": 0,
                 "next_attempt_at": False,
                 "last_error": False,
@@ -240,7 +246,7 @@ class LexwareTransfer(models.Model):
         Retry Lexware on the invoice; the rows themselves are the engine's to write."""
         self.env["account.move"]._lexware_check_may_send()
         self.check_access("read")
-        rows = self.filtered(lambda row: row.state in ("pending", "failed"))
+        rows = self.filtered(may_be_retried)
         self.env["lexware.transfer"]._lexware_enqueue(rows.move_id)
         return True
 
@@ -354,16 +360,6 @@ class LexwareTransfer(models.Model):
         return row._lexware_attempt(client, clock)
 
     @api.model
-    def _lexware_due_domain_sql(self):
-        # A `sending` row is a candidate once its last POST has settled: a worker that is
-        # still sending holds the company's lock, so the claimer skips the company; a free
-        # lock means that worker died (its lock went with its connection).
-        return """
-            (t.state = 'pending' AND (t.next_attempt_at IS NULL OR t.next_attempt_at <= %(now)s))
-            OR (t.state = 'sending' AND t.claimed_at < %(settled)s)
-        """
-
-    @api.model
     def _lexware_claim(self, skipped_companies, company_ids=None):
         """The next due row of a connected company, locked for this transaction, or None."""
         self.env.flush_all()
@@ -381,11 +377,11 @@ class LexwareTransfer(models.Model):
             f"""
             SELECT t.id FROM lexware_transfer t
               JOIN res_company c ON c.id = t.company_id
-             WHERE ({self._lexware_due_domain_sql()})
-               AND c.lexware_connection_state = 'connected'
+             WHERE ({DUE_SQL})
+               AND {CONNECTED_SQL}
                AND t.company_id NOT IN %(skipped)s
                {company_filter}
-             ORDER BY t.state = 'sending' DESC, COALESCE(t.next_attempt_at, t.create_date), t.id
+             ORDER BY {SENDING_FIRST_SQL}, COALESCE(t.next_attempt_at, t.create_date), t.id
              LIMIT 1
                FOR UPDATE OF t SKIP LOCKED
             """,  # noqa: S608 (fixed SQL, parameters bound)
@@ -406,8 +402,8 @@ class LexwareTransfer(models.Model):
             f"""
             SELECT count(*) FROM lexware_transfer t
               JOIN res_company c ON c.id = t.company_id
-             WHERE ({self._lexware_due_domain_sql()})
-               AND c.lexware_connection_state = 'connected'
+             WHERE ({DUE_SQL})
+               AND {CONNECTED_SQL}
             """,  # noqa: S608 (fixed SQL, parameters bound)
             {"now": now, "settled": now - SETTLE_SENDING},
         )
@@ -417,7 +413,7 @@ class LexwareTransfer(models.Model):
     def _lexware_schedule_next(self):
         """Wake the cron when the next waiting row is due."""
         upcoming = self.sudo().search(
-            [("state", "=", "pending"), ("next_attempt_at", ">", fields.Datetime.now())],
+            [("state", "=", PENDING), ("next_attempt_at", ">", fields.Datetime.now())],
             order="next_attempt_at",
             limit=1,
         )
@@ -450,17 +446,17 @@ class LexwareTransfer(models.Model):
         """Leave evidence before talking to Lexware: a crash after this means unknown."""
         self.ensure_one()
         values = {
-            "state": "sending",
+            "state": SENDING,
             "claimed_at": fields.Datetime.now(),
             "attempts": self.attempts + 1,
         }
-        if self.state == "sending":
+        if self.state == SENDING:
             # Claimed from a worker that died while sending: it may have posted.
             values["outcome_unknown"] = True
         self.write(values)
 
     def _lexware_give_up_at_claim(self):
-        if self.state == "sending":
+        if self.state == SENDING:
             if not self.voucher_id:
                 # Its last POST may have gone through: a retry looks the number up first.
                 self.outcome_unknown = True
@@ -519,7 +515,7 @@ class LexwareTransfer(models.Model):
             # Also a 402 or 403 (LexwareAccessDenied): the connection's problem, not this
             # invoice's. The rows wait, untouched, until an admin connects again.
             self._lexware_rollback()
-            self.write({"state": "pending", "attempts": max(self.attempts - 1, 0)})
+            self.write({"state": PENDING, "attempts": max(self.attempts - 1, 0)})
             self.company_id.sudo()._lexware_authorization_lost(error)
             return False
         except LexwareOutOfTimeError:
@@ -527,7 +523,7 @@ class LexwareTransfer(models.Model):
             # attempt does not count.
             self.write(
                 {
-                    "state": "pending",
+                    "state": PENDING,
                     "attempts": max(self.attempts - 1, 0),
                     "next_attempt_at": False,
                 }
@@ -776,7 +772,7 @@ class LexwareTransfer(models.Model):
                 ) from None
         self.write(
             {
-                "state": "sent",
+                "state": SENT,
                 "file_uploaded": True,
                 "sent_at": fields.Datetime.now(),
                 "last_error": False,
@@ -815,7 +811,7 @@ class LexwareTransfer(models.Model):
         next_attempt = fields.Datetime.now() + delay
         self.write(
             {
-                "state": "pending",
+                "state": PENDING,
                 "next_attempt_at": next_attempt,
                 "last_error": self.env._("%(reason)s Odoo tries again later.", reason=reason),
             }
@@ -823,7 +819,7 @@ class LexwareTransfer(models.Model):
         _logger.info("Lexware: invoice %s retries at %s: %s", self.move_id.id, next_attempt, reason)
 
     def _lexware_fail(self, reason):
-        self.write({"state": "failed", "next_attempt_at": False, "last_error": reason})
+        self.write({"state": FAILED, "next_attempt_at": False, "last_error": reason})
         self._lexware_tell(self.move_id._lexware_message_failed, reason)
 
     def _lexware_tell(self, message, *args):
@@ -946,12 +942,10 @@ class LexwareTransfer(models.Model):
         so that its file goes too. No chatter note: an export of a booked year finds
         thousands, and the invoice shows the flag.
         """
-        values = {"state": "sent", "found_in_lexware": True, "sent_at": fields.Datetime.now()}
+        values = {"state": SENT, "found_in_lexware": True, "sent_at": fields.Datetime.now()}
         rows = self.sudo()
         existing = rows.browse([entry.transfer_id for entry in found if entry.transfer_id])
-        never_sent = existing.filtered(
-            lambda row: row.state == "failed" and not row.voucher_id and not row.outcome_unknown
-        )
+        never_sent = existing.filtered(is_never_sent)
         created = rows.create(
             [
                 {**values, "move_id": entry.move_id, "voucher_id": entry.voucher_id}

@@ -30,6 +30,14 @@ from ..lexware import (
 )
 from ..lexware.categories import CATEGORY_NAMES, DOCUMENTED_IDS, resolve_categories
 from ..lexware.errors import REFUSED
+from .lexware_states import (
+    CONNECTED,
+    CONNECTION_STATES,
+    DISCONNECTED,
+    LINKED_STATES,
+    RECONNECT_NEEDED,
+    is_connected,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -61,13 +69,9 @@ class ResCompany(models.Model):
     _inherit = "res.company"
 
     lexware_connection_state = fields.Selection(
-        [
-            ("disconnected", "Not connected"),
-            ("connected", "Connected"),
-            ("reconnect_needed", "Reconnect needed"),
-        ],
+        CONNECTION_STATES,
         string="Lexware Connection",
-        default="disconnected",
+        default=DISCONNECTED,
         required=True,
         copy=False,
     )
@@ -157,7 +161,7 @@ class ResCompany(models.Model):
     @api.depends("lexware_connection_state")
     def _compute_lexware_connected(self):
         for company in self:
-            company.lexware_connected = company.lexware_connection_state == "connected"
+            company.lexware_connected = is_connected(company)
 
     # -- who may write the connection -----------------------------------------------------
 
@@ -389,7 +393,7 @@ class ResCompany(models.Model):
             self._lexware_forget_contacts()
         values = {
             "lexware_contacts_organization_id": organization_id,
-            "lexware_connection_state": "connected",
+            "lexware_connection_state": CONNECTED,
             "lexware_connection_mode": mode,
             "lexware_organization_id": organization_id,
             "lexware_organization_name": profile.get("companyName") or False,
@@ -448,7 +452,7 @@ class ResCompany(models.Model):
                 [
                     ("id", "!=", self.id),
                     ("lexware_organization_id", "=", organization_id),
-                    ("lexware_connection_state", "in", ("connected", "reconnect_needed")),
+                    ("lexware_connection_state", "in", LINKED_STATES),
                 ],
                 limit=1,
             )
@@ -530,7 +534,7 @@ class ResCompany(models.Model):
         organisation = company.lexware_organization_name
         company.write(
             {
-                "lexware_connection_state": "disconnected",
+                "lexware_connection_state": DISCONNECTED,
                 "lexware_connection_mode": False,
                 "lexware_auto_transfer": False,
                 "lexware_organization_id": False,
@@ -564,7 +568,7 @@ class ResCompany(models.Model):
         """
         self.ensure_one()
         company = self.sudo()
-        if company.lexware_connection_state != "connected":
+        if not is_connected(company):
             raise UserError(
                 self.env._(
                     "%(company)s is not connected to Lexware Office. An administrator can "
@@ -687,7 +691,7 @@ class ResCompany(models.Model):
         """
         denied = isinstance(reason, LexwareAccessDenied)
         for company in self.sudo():
-            if company.lexware_connection_state != "connected":
+            if not is_connected(company):
                 continue
             if denied:
                 company._lexware_access_denied(reason)
@@ -706,7 +710,7 @@ class ResCompany(models.Model):
             )
             company.write(
                 {
-                    "lexware_connection_state": "reconnect_needed",
+                    "lexware_connection_state": RECONNECT_NEEDED,
                     "lexware_access_token": False,
                     "lexware_last_error": self.env._(
                         "Lexware Office no longer accepts this connection. Connect again."
@@ -721,7 +725,7 @@ class ResCompany(models.Model):
         self.ensure_one()
         problem = self._lexware_access_denied_words(error)
         _logger.warning("Lexware: company %s was denied access (%s)", self.id, error.status)
-        self.write({"lexware_connection_state": "reconnect_needed", "lexware_last_error": problem})
+        self.write({"lexware_connection_state": RECONNECT_NEEDED, "lexware_last_error": problem})
         self._lexware_notify_admins(problem)
 
     def _lexware_access_denied_words(self, error):

@@ -19,5 +19,6 @@ from . import (
     test_transfer_money,
     test_transfer_poison,
     test_transfer_recovery,
+    test_transfer_states,
     test_transfer_workers,
 )

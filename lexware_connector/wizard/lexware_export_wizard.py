@@ -6,10 +6,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..models.lexware_export_run import MOVE_TYPES, NEVER_SENT_SQL, ExportScope, select_moves
-
-LOCALLY_SETTLED = ("sent",)
-LOCALLY_QUEUED = ("pending", "sending")
+from ..models.lexware_export_run import MOVE_TYPES, ExportScope, select_moves
+from ..models.lexware_states import FAILED, NEVER_SENT_SQL, SENT, WAITING_STATES, is_connected
 
 
 class ExportSpan(NamedTuple):
@@ -119,11 +117,11 @@ class LexwareExportWizard(models.TransientModel):
                 )
                 for group in map(PreviewGroup._make, groups):
                     counts[group.move_type] += group.count
-                    if group.state in LOCALLY_SETTLED:
+                    if group.state == SENT:
                         counts["sent"] += group.count
-                    elif group.state == "failed":
+                    elif group.state == FAILED:
                         counts["failed"] += group.count
-                    elif group.state in LOCALLY_QUEUED:
+                    elif group.state in WAITING_STATES:
                         counts["queued"] += group.count
             wizard.invoice_count = counts["out_invoice"]
             wizard.credit_note_count = counts["out_refund"]
@@ -172,7 +170,7 @@ class LexwareExportWizard(models.TransientModel):
         self.ensure_one()
         self._lexware_check_access()
         company = self.company_id
-        if not company.lexware_connected:
+        if not is_connected(company):
             raise UserError(
                 self.env._(
                     "%(company)s is not connected to Lexware. Connect it in the settings "
