@@ -31,6 +31,7 @@ from .errors import (
     parse_issues,
 )
 from .ratelimit import DEFAULT_SLACK, shared_bucket
+from .voucher import SALES_VOUCHER_TYPES
 
 _logger = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 PAGE_SIZE_MAX = 250
 SEARCH_WINDOW = 10_000  # entries of one search Lexware pages through at most
-SALES_VOUCHER_TYPES = ("salesinvoice", "salescreditnote")
 
 # What a GET or PUT repeats. A POST repeats none of them: issue 4 calls a 503 safe to repeat,
 # but Lexware's documentation says a POST's outcome is unknown after 500, 502 and 503 as after

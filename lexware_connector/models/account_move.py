@@ -12,8 +12,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_repr, float_round, format_amount, plaintext2html
 
 from ..lexware.categories import OSS_KINDS, SPECIAL_KINDS
-from ..lexware.voucher import REMARK_LIMIT, InvoiceData, VoucherLine
-from .lexware_transfer import MAX_FILE_SIZE, TRANSFER_STATES, LexwareTransferFailure
+from ..lexware.voucher import MAX_FILE_SIZE, REMARK_LIMIT, InvoiceData, VoucherLine
+from .lexware_transfer import TRANSFER_STATES, LexwareTransferFailure
 
 _logger = logging.getLogger(__name__)
 
