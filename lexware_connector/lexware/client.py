@@ -35,6 +35,7 @@ from .voucher import SALES_VOUCHER_TYPES
 
 _logger = logging.getLogger(__name__)
 
+DEFAULT_API_URL = "https://api.lexware.io"
 DEFAULT_TIMEOUTS = (5, 30)  # (connect, read) seconds; Lexware's gateway gives up after 30 s
 GATEWAY_TIMEOUT = 30  # seconds after which Lexware's gateway answers 504
 DEFAULT_MAX_ATTEMPTS = 5

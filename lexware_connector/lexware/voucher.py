@@ -68,8 +68,15 @@ REMARK_LIMIT = 255
 SALES_INVOICE = "salesinvoice"
 SALES_CREDIT_NOTE = "salescreditnote"
 SALES_VOUCHER_TYPES = (SALES_INVOICE, SALES_CREDIT_NOTE)
+# The status of a voucher voided in Lexware: it keeps its number but counts no more.
+VOIDED = "voided"
 # The largest file Lexware takes on a voucher (`POST /v1/vouchers/{id}/files`): 5 MB.
 MAX_FILE_SIZE = 5_242_880
+
+
+def voucher_permalink(web_url, voucher_id):
+    """Where a person sees the voucher in Lexware Office's web app at `web_url`."""
+    return f"{web_url.rstrip('/')}/permalink/vouchers/view/{voucher_id}"
 
 
 def voucher_type(is_credit_note):

@@ -3,7 +3,8 @@
 Lexware answers in HTTP statuses, i18nKeys and error codes; the `lexware` package turns
 them into typed errors, and this model says them in the reader's language (the context's
 `lang`): why an invoice was refused (`_issue_words`, `_refusal_words`), why Lexware could
-not be asked (`_trouble_words`), and why a company must be connected again
+not be asked (`_trouble_words`), which voucher under an invoice's number is not that
+invoice (`_mismatch_words`), and why a company must be connected again
 (`_access_denied_words`, `_authorization_lost_words`, `_reconnect_words`).
 
 Callers reach it as `self.env["lexware.messages"]`, so their environment's language holds.
@@ -139,6 +140,32 @@ class LexwareMessages(models.AbstractModel):
             SALES_CREDIT_NOTE: self.env._("sales credit note"),
         }
         return words.get(voucher_type, voucher_type or "-")
+
+    def _mismatch_words(self, move, others):
+        """Why the vouchers `others` Lexware holds under the number of `move` are not it:
+        `others` pairs each voucher with its differences in words."""
+        lines = [
+            self.env._(
+                "Lexware already holds a voucher under the number %(number)s that is not this "
+                "invoice. Odoo neither took it for this invoice nor sent the invoice again:",
+                number=move.name,
+            )
+        ]
+        for voucher, differences in others:
+            lines.append(
+                self.env._(
+                    "- voucher %(voucher)s: %(differences)s",
+                    voucher=voucher.get("id"),
+                    differences="; ".join(differences),
+                )
+            )
+        lines.append(
+            self.env._(
+                "Check it in Lexware: if it is this invoice, correct it there; if it is "
+                "another document, give it another number there or void it. Then retry."
+            )
+        )
+        return "\n".join(lines)
 
     # -- a company's connection ----------------------------------------------------------
 

@@ -46,6 +46,7 @@ from ..lexware.errors import (
 )
 from ..lexware.voucher import (
     SALES_VOUCHER_TYPES,
+    VOIDED,
     build_voucher,
     has_repeated_items,
     tax_moves,
@@ -588,10 +589,10 @@ class LexwareTransfer(models.Model):
                 self._lexware_commit()
                 _logger.info("Lexware: invoice %s was already booked as %s", move.id, voucher["id"])
                 return
-            if voucher.get("voucherStatus") != "voided":
+            if voucher.get("voucherStatus") != VOIDED:
                 others.append((voucher, differences))
         if others:
-            raise LexwareTransferFailure(self._lexware_mismatch_words(others))
+            raise LexwareTransferFailure(self.env["lexware.messages"]._mismatch_words(move, others))
 
     def _lexware_voucher_differences(self, voucher):
         """How a voucherlist entry differs from this invoice: type, date, gross, in words."""
@@ -628,30 +629,6 @@ class LexwareTransfer(models.Model):
                 )
             )
         return differences
-
-    def _lexware_mismatch_words(self, others):
-        lines = [
-            self.env._(
-                "Lexware already holds a voucher under the number %(number)s that is not this "
-                "invoice. Odoo neither took it for this invoice nor sent the invoice again:",
-                number=self.move_id.name,
-            )
-        ]
-        for voucher, differences in others:
-            lines.append(
-                self.env._(
-                    "- voucher %(voucher)s: %(differences)s",
-                    voucher=voucher.get("id"),
-                    differences="; ".join(differences),
-                )
-            )
-        lines.append(
-            self.env._(
-                "Check it in Lexware: if it is this invoice, correct it there; if it is "
-                "another document, give it another number there or void it. Then retry."
-            )
-        )
-        return "\n".join(lines)
 
     def _lexware_check_uploaded_file(self, client):
         if not self.file_uploaded and client.get_voucher(self.voucher_id).get("files"):

@@ -28,12 +28,12 @@ from ..lexware import (
     make_pkce_pair,
 )
 from ..lexware.categories import CATEGORY_NAMES, DOCUMENTED_IDS, resolve_categories
+from ..lexware.client import DEFAULT_API_URL
 from ..lexware.errors import REFUSED
+from ..lexware.oauth import DEFAULT_AUTH_URL
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://api.lexware.io"
-DEFAULT_AUTH_URL = "https://app.lexware.de"
 CALLBACK_PATH = "/lexware/oauth/callback"
 OAUTH_STATE_TTL = timedelta(minutes=10)
 
