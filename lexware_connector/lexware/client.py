@@ -31,9 +31,11 @@ from .errors import (
     parse_issues,
 )
 from .ratelimit import DEFAULT_SLACK, shared_bucket
+from .voucher import SALES_VOUCHER_TYPES
 
 _logger = logging.getLogger(__name__)
 
+DEFAULT_API_URL = "https://api.lexware.io"
 DEFAULT_TIMEOUTS = (5, 30)  # (connect, read) seconds; Lexware's gateway gives up after 30 s
 GATEWAY_TIMEOUT = 30  # seconds after which Lexware's gateway answers 504
 DEFAULT_MAX_ATTEMPTS = 5
@@ -43,7 +45,6 @@ BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 PAGE_SIZE_MAX = 250
 SEARCH_WINDOW = 10_000  # entries of one search Lexware pages through at most
-SALES_VOUCHER_TYPES = ("salesinvoice", "salescreditnote")
 
 # What a GET or PUT repeats. A POST repeats none of them: issue 4 calls a 503 safe to repeat,
 # but Lexware's documentation says a POST's outcome is unknown after 500, 502 and 503 as after

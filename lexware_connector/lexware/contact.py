@@ -9,27 +9,11 @@ import re
 from dataclasses import dataclass
 from email.utils import getaddresses
 
+from .errors import LexwareDataError
+
 # Lexware documents no field lengths; 255 characters hold any real name or street while
 # keeping a pasted novel from failing the whole transfer.
 TEXT_LIMIT = 255
-
-
-# ContactError codes, with the English reason.
-REASONS = {
-    "company_without_name": "The customer is a company without a name.",
-    "no_name": "The customer has no name.",
-}
-
-
-class ContactError(ValueError):
-    """A customer Lexware could not take as a contact: `code` (a key of REASONS) and
-    `params` say why, `reason` in English."""
-
-    def __init__(self, code, **params):
-        self.code = code
-        self.params = {name: str(value) for name, value in params.items()}
-        self.reason = REASONS[code].format(**self.params)
-        super().__init__(self.reason)
 
 
 @dataclass(frozen=True)
@@ -50,7 +34,7 @@ class ContactData:
 
 
 def build_contact(contact: ContactData) -> dict:
-    """The `POST /v1/contacts` payload for a customer; raises ContactError."""
+    """The `POST /v1/contacts` payload for a customer; raises LexwareDataError."""
     payload = {"version": 0, "roles": {"customer": {}}}
     if contact.is_company:
         payload["company"] = _company(contact)
@@ -71,7 +55,7 @@ def build_contact(contact: ContactData) -> dict:
 def _company(contact):
     name = _text(contact.name)
     if not name:
-        raise ContactError("company_without_name")
+        raise LexwareDataError("company_without_name")
     company = {"name": name}
     vat_id = re.sub(r"[\s.\-]", "", contact.vat_id or "").upper()
     if vat_id:
@@ -86,7 +70,7 @@ def _person(contact):
         # a first name on its own would only repeat part of it.
         last_name = _text(contact.name) or _text(contact.first_name)
         if not last_name:
-            raise ContactError("no_name")
+            raise LexwareDataError("no_name")
         return {"lastName": last_name}
     person = {"lastName": last_name}
     first_name = _text(contact.first_name)

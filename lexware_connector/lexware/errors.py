@@ -144,3 +144,46 @@ def _regular_issue(item):
     else:
         reason = violation or message or ""
     return Issue(str(item.get("field") or ""), str(reason))
+
+
+# LexwareDataError codes, with the English reason; the params are formatted text (amounts
+# as "12.50", rates as "16.5"), ready to be put into a sentence of any language.
+DATA_REASONS = {
+    # a customer Lexware could not take as a contact
+    "company_without_name": "The customer is a company without a name.",
+    "no_name": "The customer has no name.",
+    # an invoice Lexware would refuse as a voucher
+    "no_lines": "The invoice has no lines to book.",
+    "total_not_positive": (
+        "Lexware accepts only invoices with a positive total; this one totals {total} EUR."
+    ),
+    "no_category": "A line has no Lexware posting category.",
+    "negative_group": (
+        "Lexware accepts no negative amounts; the {rate} % group is negative after discounts "
+        "({gross} EUR)."
+    ),
+    "tax_rate": "Lexware accepts tax rates 0, 5, 7, 16 and 19 %; this invoice uses {rate} %.",
+    "oss_tax_rate": (
+        "Lexware accepts in its OSS categories the VAT rates of the EU member states only; "
+        "this invoice uses {rate} %."
+    ),
+    "tax_at_zero_rate": "The 0 % group carries {tax} EUR tax; Lexware books no tax at 0 %.",
+    "lines_zero": "The invoice totals {total} EUR but its lines add up to 0.00 EUR.",
+    "total_mismatch": (
+        "The invoice totals {total} EUR but its lines add up to {lines_total} EUR; the "
+        "difference is more than rounding."
+    ),
+    "residue_not_positive": "The rounding residue of {residue} EUR leaves no positive item.",
+}
+
+
+class LexwareDataError(ValueError):
+    """Data Lexware would refuse, found before any request (a customer without a name, an
+    invoice with a tax rate Lexware does not know): `code` (a key of DATA_REASONS) and
+    `params` for the caller to say in the user's language, `reason` in English for logs."""
+
+    def __init__(self, code, **params):
+        self.code = code
+        self.params = {name: str(value) for name, value in params.items()}
+        self.reason = DATA_REASONS[code].format(**self.params)
+        super().__init__(self.reason)

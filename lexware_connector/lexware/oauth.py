@@ -18,6 +18,8 @@ from .errors import LexwareAuthError, LexwareRetryableError
 
 _logger = logging.getLogger(__name__)
 
+# Lexware Office's web app: its authorization pages, and the vouchers' permalinks.
+DEFAULT_AUTH_URL = "https://app.lexware.de"
 SCOPES = (
     "profile.read",
     "contacts.read",

@@ -33,7 +33,7 @@ invoice shows wherever Lexware lets it:
 So the voucher's total gross equals the invoice total to the cent; only the split
 between net and tax may move, and `tax_moves` says by how much at which rate.
 
-Input Lexware cannot take raises `VoucherError`: a `code` and its `params` for the caller
+Input Lexware cannot take raises `LexwareDataError`: a `code` and its `params` for the caller
 to say in the user's language, and an English `reason` for logs.
 """
 
@@ -41,6 +41,8 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from .errors import LexwareDataError
 
 CENT = Decimal("0.01")
 ALLOWED_RATES = (0, 5, 7, 16, 19)
@@ -62,44 +64,24 @@ TOLERANCES = ("strict", "lenient")
 # Lexware documents no limit for the remark; 255 characters keep it a one-liner in any
 # database column while leaving room for an invoice reference and a currency note.
 REMARK_LIMIT = 255
+# Lexware's voucher types of what Odoo sends: a customer invoice, a customer credit note.
+SALES_INVOICE = "salesinvoice"
+SALES_CREDIT_NOTE = "salescreditnote"
+SALES_VOUCHER_TYPES = (SALES_INVOICE, SALES_CREDIT_NOTE)
+# The status of a voucher voided in Lexware: it keeps its number but counts no more.
+VOIDED = "voided"
+# The largest file Lexware takes on a voucher (`POST /v1/vouchers/{id}/files`): 5 MB.
+MAX_FILE_SIZE = 5_242_880
 
 
-# VoucherError codes, with the English reason; the params are formatted text (amounts as
-# "12.50", rates as "16.5"), ready to be put into a sentence of any language.
-REASONS = {
-    "no_lines": "The invoice has no lines to book.",
-    "total_not_positive": (
-        "Lexware accepts only invoices with a positive total; this one totals {total} EUR."
-    ),
-    "no_category": "A line has no Lexware posting category.",
-    "negative_group": (
-        "Lexware accepts no negative amounts; the {rate} % group is negative after discounts "
-        "({gross} EUR)."
-    ),
-    "tax_rate": "Lexware accepts tax rates 0, 5, 7, 16 and 19 %; this invoice uses {rate} %.",
-    "oss_tax_rate": (
-        "Lexware accepts in its OSS categories the VAT rates of the EU member states only; "
-        "this invoice uses {rate} %."
-    ),
-    "tax_at_zero_rate": "The 0 % group carries {tax} EUR tax; Lexware books no tax at 0 %.",
-    "lines_zero": "The invoice totals {total} EUR but its lines add up to 0.00 EUR.",
-    "total_mismatch": (
-        "The invoice totals {total} EUR but its lines add up to {lines_total} EUR; the "
-        "difference is more than rounding."
-    ),
-    "residue_not_positive": "The rounding residue of {residue} EUR leaves no positive item.",
-}
+def voucher_permalink(web_url, voucher_id):
+    """Where a person sees the voucher in Lexware Office's web app at `web_url`."""
+    return f"{web_url.rstrip('/')}/permalink/vouchers/view/{voucher_id}"
 
 
-class VoucherError(ValueError):
-    """An invoice Lexware would refuse: `code` (a key of REASONS) and `params` say why,
-    `reason` in one English sentence."""
-
-    def __init__(self, code, **params):
-        self.code = code
-        self.params = {name: str(value) for name, value in params.items()}
-        self.reason = REASONS[code].format(**self.params)
-        super().__init__(self.reason)
+def voucher_type(is_credit_note):
+    """Lexware's voucher type of a customer invoice, or of a credit note."""
+    return SALES_CREDIT_NOTE if is_credit_note else SALES_INVOICE
 
 
 @dataclass(frozen=True)
@@ -171,7 +153,7 @@ class _Item:
 def build_voucher(
     invoice: InvoiceData, repeated_items: bool = True, tolerance: str = "strict"
 ) -> dict:
-    """The `POST /v1/vouchers` payload for the invoice; raises VoucherError.
+    """The `POST /v1/vouchers` payload for the invoice; raises LexwareDataError.
 
     With `repeated_items` False, every rate and category is one item, as Lexware may
     demand; a group whose tax cannot pass as one item then moves its tax (see
@@ -183,7 +165,7 @@ def build_voucher(
     tax_type = "gross" if invoice.tax_included else "net"
     items = _voucher_items(invoice, _Rules(tax_type, tolerance), repeated_items)
     payload = {
-        "type": "salescreditnote" if invoice.is_credit_note else "salesinvoice",
+        "type": voucher_type(invoice.is_credit_note),
         "voucherNumber": invoice.number,
         "voucherDate": invoice.invoice_date.isoformat(),
     }
@@ -225,10 +207,10 @@ def tax_moves(invoice: InvoiceData, payload: dict) -> tuple[TaxMove, ...]:
 def _voucher_items(invoice, rules, repeated_items):
     """The items, summing to the invoice total."""
     if not invoice.lines:
-        raise VoucherError("no_lines")
+        raise LexwareDataError("no_lines")
     total = _cents(invoice.total_gross)
     if total <= 0:
-        raise VoucherError("total_not_positive", total=total)
+        raise LexwareDataError("total_not_positive", total=total)
     groups = _groups(invoice.lines, _cents(invoice.cash_rounding))
     items = []
     for lines in groups:
@@ -243,7 +225,7 @@ def _groups(lines, cash_rounding):
     groups = {}
     for line in lines:
         if not line.category_id:
-            raise VoucherError("no_category")
+            raise LexwareDataError("no_category")
         key = (_rate(line.rate_percent, line.foreign_rates), line.category_id)
         # Summed unrounded: with Odoo's "round globally" a line's tax may come with more
         # decimals, and only the group's sum is rounded, as Odoo does.
@@ -253,9 +235,9 @@ def _groups(lines, cash_rounding):
     for (rate, _category), group in groups.items():
         group_sum = _cents_item(_sum(group))
         if rate == 0 and group_sum.tax:
-            raise VoucherError("tax_at_zero_rate", tax=group_sum.tax)
+            raise LexwareDataError("tax_at_zero_rate", tax=group_sum.tax)
         if group_sum.gross < 0:
-            raise VoucherError("negative_group", rate=rate, gross=group_sum.gross)
+            raise LexwareDataError("negative_group", rate=rate, gross=group_sum.gross)
     if cash_rounding > 0 and groups:
         largest = max(groups.values(), key=lambda group: _sum(group).gross)
         key = (0, largest[0].category_id)
@@ -272,9 +254,9 @@ def _rate(rate_percent, foreign_rates=False):
     if whole and int(rate) in ALLOWED_RATES:
         return int(rate)
     if not foreign_rates:
-        raise VoucherError("tax_rate", rate=f"{rate.normalize():f}")
+        raise LexwareDataError("tax_rate", rate=f"{rate.normalize():f}")
     if rate not in EU_RATES:
-        raise VoucherError("oss_tax_rate", rate=f"{rate.normalize():f}")
+        raise LexwareDataError("oss_tax_rate", rate=f"{rate.normalize():f}")
     return int(rate) if whole else rate.normalize()
 
 
@@ -384,7 +366,7 @@ def _settle(item, rules):
     ]
     accepted = [candidate for candidate in candidates if _consistent(candidate, rules)]
     if not accepted:
-        raise VoucherError("residue_not_positive", residue=gross)
+        raise LexwareDataError("residue_not_positive", residue=gross)
     return min(accepted, key=lambda candidate: (abs(candidate.tax - item.tax), candidate.tax))
 
 
@@ -392,18 +374,18 @@ def _spread_residue(items, total, rules, cash_rounding):
     """The items with what the total differs from their sum on the largest one: a cash
     rounding that takes away, and the cents Odoo rounded the total apart from its groups."""
     if not items:
-        raise VoucherError("lines_zero", total=total)
+        raise LexwareDataError("lines_zero", total=total)
     residue = total - sum(item.gross for item in items)
     if not residue:
         return items
     rounding = min(cash_rounding, Decimal(0))
     # Odoo rounds each group on its own, so its total may differ by a cent per group.
     if abs(residue - rounding) > CENT * max(2, len(items)):
-        raise VoucherError("total_mismatch", total=total, lines_total=total - residue)
+        raise LexwareDataError("total_mismatch", total=total, lines_total=total - residue)
     largest = max(range(len(items)), key=lambda n: items[n].gross)
     item = items[largest]
     if item.gross + residue <= 0:
-        raise VoucherError("residue_not_positive", residue=residue)
+        raise LexwareDataError("residue_not_positive", residue=residue)
     moved = _settle(replace(item, net=item.net + residue), rules)
     return [*items[:largest], moved, *items[largest + 1 :]]
 

@@ -2,6 +2,7 @@ from . import (
     account_move,
     account_tax,
     lexware_export_run,
+    lexware_messages,
     lexware_transfer,
     res_company,
     res_config_settings,

@@ -12,7 +12,14 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_repr, float_round, format_amount, plaintext2html
 
 from ..lexware.categories import OSS_KINDS, SPECIAL_KINDS
-from ..lexware.voucher import REMARK_LIMIT, InvoiceData, VoucherLine
+from ..lexware.oauth import DEFAULT_AUTH_URL
+from ..lexware.voucher import (
+    MAX_FILE_SIZE,
+    REMARK_LIMIT,
+    InvoiceData,
+    VoucherLine,
+    voucher_permalink,
+)
 from .lexware_states import (
     FAILED,
     REACHED_STATES,
@@ -22,12 +29,11 @@ from .lexware_states import (
     is_never_in_lexware,
     shows_error,
 )
-from .lexware_transfer import MAX_FILE_SIZE, LexwareTransferFailure
+from .lexware_transfer import LexwareTransferFailure
 
 _logger = logging.getLogger(__name__)
 
 LEXWARE_MOVE_TYPES = ("out_invoice", "out_refund")
-DEFAULT_WEB_APP_URL = "https://app.lexware.de"
 # What the transfer engine alone sets; written by a user they would tell a false story
 # (a sent invoice pending again, an unsent one sent) and the queue would follow it.
 ENGINE_FIELDS = frozenset(
@@ -78,15 +84,14 @@ class AccountMove(models.Model):
 
     @api.depends("lexware_voucher_id")
     def _compute_lexware_voucher_url(self):
-        base = (
+        web_url = (
             self.env["ir.config_parameter"]
             .sudo()
-            .get_param("lexware_connector.auth_url", DEFAULT_WEB_APP_URL)
-            .rstrip("/")
+            .get_param("lexware_connector.auth_url", DEFAULT_AUTH_URL)
         )
         for move in self:
             move.lexware_voucher_url = (
-                f"{base}/permalink/vouchers/view/{move.lexware_voucher_id}"
+                voucher_permalink(web_url, move.lexware_voucher_id)
                 if move.lexware_voucher_id
                 else False
             )

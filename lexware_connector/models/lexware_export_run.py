@@ -29,6 +29,7 @@ from ..lexware.errors import (
     LexwareError,
     LexwareOutOfTimeError,
 )
+from ..lexware.voucher import voucher_type
 
 # The package imports this file before lexware_transfer.py; the model extended below
 # must be defined first.
@@ -49,7 +50,6 @@ MOVE_TYPES = {
     "credit_notes": ("out_refund",),
     "both": ("out_invoice", "out_refund"),
 }
-VOUCHER_TYPES = {"out_invoice": "salesinvoice", "out_refund": "salescreditnote"}
 SUMMARY_FAILURES_SHOWN = 200
 QUEUE_CHUNK = 1000
 # One voucherlist page; its invoices are marked and committed before the next is asked.
@@ -568,7 +568,7 @@ class LexwareExportRun(models.Model):
             return pages
         except LexwareError as error:
             transfers._lexware_rollback()
-            self._lexware_retry_later(transfers._lexware_trouble_words(error))
+            self._lexware_retry_later(self.env["lexware.messages"]._trouble_words(error))
             return pages
         except Exception as error:  # pylint: disable=broad-exception-caught
             # A bug or a database hiccup must not stop the other companies' runs.
@@ -596,7 +596,7 @@ class LexwareExportRun(models.Model):
         if isinstance(error, LexwareAccessDenied):
             return self.env._(
                 "%(problem)s The export goes on once an administrator has connected again.",
-                problem=company._lexware_access_denied_words(error),
+                problem=self.env["lexware.messages"]._access_denied_words(error),
             )
         return self.env._(
             "Lexware refused the connection of %(company)s. The export goes on once an "
@@ -632,7 +632,11 @@ class LexwareExportRun(models.Model):
     # -- asking Lexware -------------------------------------------------------------------
 
     def _lexware_voucher_types(self):
-        return tuple(sorted(VOUCHER_TYPES[move_type] for move_type in MOVE_TYPES[self.move_types]))
+        return tuple(
+            sorted(
+                voucher_type(move_type == "out_refund") for move_type in MOVE_TYPES[self.move_types]
+            )
+        )
 
     def _lexware_check_page(self, client):
         """Ask the next page, mark what it holds, and move on: one committed step."""
@@ -691,7 +695,8 @@ class LexwareExportRun(models.Model):
             return 0
         found = []
         for candidate in self._lexware_candidates({number for _type, number in vouchers}):
-            voucher = vouchers.get((VOUCHER_TYPES[candidate.move_type], candidate.number))
+            wanted = voucher_type(candidate.move_type == "out_refund")
+            voucher = vouchers.get((wanted, candidate.number))
             if voucher:
                 found.append(
                     FoundVoucher(candidate.move_id, candidate.transfer_id, voucher.get("id"))

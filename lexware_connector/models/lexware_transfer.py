@@ -28,29 +28,30 @@ from odoo import api, fields, models, modules, sql_db
 from odoo.exceptions import UserError
 from odoo.service.server import SLEEP_INTERVAL
 from odoo.tools import config, format_amount, format_date
-from odoo.tools.translate import LazyTranslate
 
 from ..lexware.client import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_WAIT,
     DEFAULT_TIMEOUTS,
     GATEWAY_TIMEOUT,
-    SALES_VOUCHER_TYPES,
 )
-from ..lexware.contact import ContactError
 from ..lexware.errors import (
-    NETWORK,
-    RATE_LIMITED,
-    SERVER_TROUBLE,
-    TIMEOUT,
     LexwareAuthError,
+    LexwareDataError,
     LexwareError,
     LexwareOutcomeUnknownError,
     LexwareOutOfTimeError,
     LexwarePermanentError,
     LexwareRetryableError,
 )
-from ..lexware.voucher import VoucherError, build_voucher, has_repeated_items, tax_moves
+from ..lexware.voucher import (
+    SALES_VOUCHER_TYPES,
+    VOIDED,
+    build_voucher,
+    has_repeated_items,
+    tax_moves,
+    voucher_type,
+)
 from .lexware_states import (
     CONNECTED_SQL,
     DUE_SQL,
@@ -66,7 +67,6 @@ from .lexware_states import (
 from .res_partner import LexwareContactUnsureError
 
 _logger = logging.getLogger(__name__)
-_lt = LazyTranslate(__name__)
 
 # Pause before attempt n+1 after n failed attempts; after the last one the row is failed.
 # Lexware's 5xx pass within minutes: the first pauses are short, then the schedule widens.
@@ -118,29 +118,10 @@ ROW_LOCAL_TIME = 10.0
 PREFORK_SLEEP = SLEEP_INTERVAL + 10
 # One run starts rows for at most this long, so that the other crons get their turn.
 TIME_BUDGET_MAX = 60.0
-MAX_FILE_SIZE = 5_242_880
 # The first key of the two-key advisory lock: "LXW" in ASCII, the second key is the company.
 ADVISORY_LOCK_KEY = 0x4C5857
 # A fresh contact may not be usable at once: one more try of the voucher after this pause.
 NEW_CONTACT_PAUSE = 2.0
-
-# Lexware's reasons (its i18nKey) in words, translated when shown (`env._(ISSUE_WORDS[key])`);
-# the field stays in front of them.
-ISSUE_WORDS = {
-    "invalid_taxamount": _lt("the tax amount does not match the amount and tax rate"),
-    "invalid_total_amount": _lt("the total does not match the sum of the items"),
-    "missing_entity": _lt("is missing"),
-    "invalid_value": _lt("has a value Lexware does not accept"),
-    "collective_customer_not_applicable": _lt(
-        "this posting category needs a contact of its own, not the collective contact"
-    ),
-    "max_file_size_exceeded": _lt("the file is larger than 5 MB"),
-    "inacceptable_file_extension": _lt("Lexware does not accept this kind of file"),
-    "inacceptable_file_type": _lt("the file's content does not match its extension"),
-    "not_unique": _lt("already exists"),
-    "invalid_uuid": _lt("is not a valid id"),
-    "not_allowed": _lt("is not allowed here"),
-}
 
 
 class LexwareTransferFailure(Exception):
@@ -497,6 +478,7 @@ class LexwareTransfer(models.Model):
 
     def _lexware_attempt_and_record(self, client, clock):
         move = self.move_id
+        messages = self.env["lexware.messages"]
         try:
             if not self.voucher_id and self.outcome_unknown:
                 self._lexware_adopt_existing_voucher(client)
@@ -539,34 +521,32 @@ class LexwareTransfer(models.Model):
                 self.env._(
                     "%(problem)s Lexware may have booked the invoice anyway: Odoo looks it up "
                     "there before sending it again.",
-                    problem=self._lexware_trouble_words(error),
+                    problem=messages._trouble_words(error),
                 ),
                 landing=True,
             )
         except LexwareContactUnsureError as error:
             _logger.info("Lexware: invoice %s: %s", move.id, error)
-            self._lexware_retry_later(self._lexware_trouble_words(error), landing=True)
+            self._lexware_retry_later(messages._trouble_words(error), landing=True)
         except LexwareRetryableError as error:
             _logger.info("Lexware: invoice %s: %s", move.id, error)
-            self._lexware_retry_later(
-                self._lexware_trouble_words(error), retry_after=error.retry_after
-            )
+            self._lexware_retry_later(messages._trouble_words(error), retry_after=error.retry_after)
         except LexwarePermanentError as error:
-            self._lexware_fail(self._lexware_issue_words(error))
+            self._lexware_fail(messages._issue_words(error))
         except LexwareTransferFailure as failure:
             self._lexware_fail(failure.reason)
-        except (VoucherError, ContactError) as error:
+        except LexwareDataError as error:
             self._lexware_fail(
                 self.env._(
                     "Lexware cannot take this invoice: %(reason)s",
-                    reason=self._lexware_refusal_words(error),
+                    reason=messages._refusal_words(error),
                 )
             )
         except UserError as error:
             self._lexware_fail(str(error.args[0] if error.args else error))
         except LexwareError as error:
             _logger.info("Lexware: invoice %s: %s", move.id, error)
-            self._lexware_retry_later(self._lexware_trouble_words(error))
+            self._lexware_retry_later(messages._trouble_words(error))
         except Exception as error:  # pylint: disable=broad-exception-caught
             # A bug or a database hiccup must not stop the rest of the queue.
             _logger.exception("Lexware: transfer of invoice %s failed unexpectedly", move.id)
@@ -605,22 +585,23 @@ class LexwareTransfer(models.Model):
                 self._lexware_commit()
                 _logger.info("Lexware: invoice %s was already booked as %s", move.id, voucher["id"])
                 return
-            if voucher.get("voucherStatus") != "voided":
+            if voucher.get("voucherStatus") != VOIDED:
                 others.append((voucher, differences))
         if others:
-            raise LexwareTransferFailure(self._lexware_mismatch_words(others))
+            raise LexwareTransferFailure(self.env["lexware.messages"]._mismatch_words(move, others))
 
     def _lexware_voucher_differences(self, voucher):
         """How a voucherlist entry differs from this invoice: type, date, gross, in words."""
         move = self.move_id
-        wanted = "salescreditnote" if move.move_type == "out_refund" else "salesinvoice"
+        messages = self.env["lexware.messages"]
+        wanted = voucher_type(move.move_type == "out_refund")
         differences = []
         if voucher.get("voucherType") != wanted:
             differences.append(
                 self.env._(
                     "it is a %(found)s, not a %(wanted)s",
-                    found=self._lexware_type_words(voucher.get("voucherType")),
-                    wanted=self._lexware_type_words(wanted),
+                    found=messages._voucher_type_words(voucher.get("voucherType")),
+                    wanted=messages._voucher_type_words(wanted),
                 )
             )
         date = _date_part(voucher.get("voucherDate"))
@@ -644,37 +625,6 @@ class LexwareTransfer(models.Model):
                 )
             )
         return differences
-
-    def _lexware_type_words(self, voucher_type):
-        words = {
-            "salesinvoice": self.env._("sales invoice"),
-            "salescreditnote": self.env._("sales credit note"),
-        }
-        return words.get(voucher_type, voucher_type or "-")
-
-    def _lexware_mismatch_words(self, others):
-        lines = [
-            self.env._(
-                "Lexware already holds a voucher under the number %(number)s that is not this "
-                "invoice. Odoo neither took it for this invoice nor sent the invoice again:",
-                number=self.move_id.name,
-            )
-        ]
-        for voucher, differences in others:
-            lines.append(
-                self.env._(
-                    "- voucher %(voucher)s: %(differences)s",
-                    voucher=voucher.get("id"),
-                    differences="; ".join(differences),
-                )
-            )
-        lines.append(
-            self.env._(
-                "Check it in Lexware: if it is this invoice, correct it there; if it is "
-                "another document, give it another number there or void it. Then retry."
-            )
-        )
-        return "\n".join(lines)
 
     def _lexware_check_uploaded_file(self, client):
         if not self.file_uploaded and client.get_voucher(self.voucher_id).get("files"):
@@ -833,19 +783,6 @@ class LexwareTransfer(models.Model):
                 "Lexware: invoice %s: the message about its transfer failed", self.move_id.id
             )
 
-    @api.model
-    def _lexware_issue_words(self, error):
-        """Lexware's refusal as sentences, one issue a line."""
-        if not error.issues:
-            return self.env._("Lexware refused the voucher (HTTP %(status)s).", status=error.status)
-        lines = [self.env._("Lexware refused the voucher (HTTP %(status)s):", status=error.status)]
-        for issue in error.issues:
-            words = issue.reason
-            if issue.reason in ISSUE_WORDS:
-                words = self.env._(ISSUE_WORDS[issue.reason])
-            lines.append(f"- {issue.field}: {words}" if issue.field else f"- {words}")
-        return "\n".join(lines)
-
     def _lexware_lang(self):
         """The language this row's words are written in: its reason, the invoice's chatter
         message and activity. The cron runs without one, so it is the language of who gets
@@ -857,78 +794,6 @@ class LexwareTransfer(models.Model):
             if lang and self.env["res.lang"]._get_code(lang):
                 return lang
         return "en_US"
-
-    @api.model
-    def _lexware_trouble_words(self, error):
-        """Why Lexware could not be asked, or did not answer, in words; the HTTP status
-        stays in them for support."""
-        status = error.status
-        if error.kind == RATE_LIMITED:
-            return self.env._("Lexware Office is busy (HTTP %(status)s).", status=status or 429)
-        if error.kind == SERVER_TROUBLE:
-            return self.env._(
-                "Lexware Office has a server problem (HTTP %(status)s).", status=status
-            )
-        if error.kind == TIMEOUT:
-            return self.env._("Lexware Office did not answer in time.")
-        if error.kind == NETWORK and isinstance(
-            error, (LexwareOutcomeUnknownError, LexwareContactUnsureError)
-        ):
-            return self.env._("The connection to Lexware Office broke off.")
-        if error.kind == NETWORK:
-            return self.env._("Lexware Office could not be reached (no network connection).")
-        if status:
-            return self.env._(
-                "Lexware Office gave an unexpected answer (HTTP %(status)s).", status=status
-            )
-        return self.env._("Lexware Office gave an unexpected answer.")
-
-    @api.model
-    def _lexware_refusal_words(self, error):
-        """A VoucherError or ContactError in words; its amounts as the package wrote them."""
-        params = error.params
-        words = {
-            "no_lines": lambda: self.env._("The invoice has no lines to book."),
-            "total_not_positive": lambda: self.env._(
-                "Lexware accepts only invoices with a positive total; this one totals "
-                "%(total)s EUR.",
-                **params,
-            ),
-            "no_category": lambda: self.env._("A line has no Lexware posting category."),
-            "negative_group": lambda: self.env._(
-                "Lexware accepts no negative amounts; the lines at %(rate)s %% tax are "
-                "negative after discounts (%(gross)s EUR).",
-                **params,
-            ),
-            "tax_rate": lambda: self.env._(
-                "Lexware accepts tax rates 0, 5, 7, 16 and 19 %%; this invoice uses %(rate)s %%.",
-                **params,
-            ),
-            "oss_tax_rate": lambda: self.env._(
-                "Lexware accepts in its OSS categories the VAT rates of the EU member states "
-                "only; this invoice uses %(rate)s %%.",
-                **params,
-            ),
-            "tax_at_zero_rate": lambda: self.env._(
-                "The lines at 0 %% carry %(tax)s EUR tax; Lexware books no tax at 0 %%.",
-                **params,
-            ),
-            "lines_zero": lambda: self.env._(
-                "The invoice totals %(total)s EUR but its lines add up to 0.00 EUR.", **params
-            ),
-            "total_mismatch": lambda: self.env._(
-                "The invoice totals %(total)s EUR but its lines add up to %(lines_total)s EUR; "
-                "the difference is more than rounding.",
-                **params,
-            ),
-            "residue_not_positive": lambda: self.env._(
-                "The rounding difference of %(residue)s EUR leaves no positive amount.",
-                **params,
-            ),
-            "company_without_name": lambda: self.env._("The customer is a company without a name."),
-            "no_name": lambda: self.env._("The customer has no name."),
-        }
-        return words[error.code]() if error.code in words else error.reason
 
     @api.model
     def _lexware_mark_found_in_lexware(self, found):

@@ -17,7 +17,6 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import consteq
 
 from ..lexware import (
-    SCOPES,
     ApiKeyAuth,
     LexwareAccessDenied,
     LexwareAuthError,
@@ -29,7 +28,9 @@ from ..lexware import (
     make_pkce_pair,
 )
 from ..lexware.categories import CATEGORY_NAMES, DOCUMENTED_IDS, resolve_categories
+from ..lexware.client import DEFAULT_API_URL
 from ..lexware.errors import REFUSED
+from ..lexware.oauth import DEFAULT_AUTH_URL
 from .lexware_states import (
     CONNECTED,
     CONNECTION_STATES,
@@ -41,8 +42,6 @@ from .lexware_states import (
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://api.lexware.io"
-DEFAULT_AUTH_URL = "https://app.lexware.de"
 CALLBACK_PATH = "/lexware/oauth/callback"
 OAUTH_STATE_TTL = timedelta(minutes=10)
 
@@ -257,7 +256,7 @@ class ResCompany(models.Model):
         try:
             profile = client.get_profile()
         except LexwareAccessDenied as exc:
-            raise UserError(self._lexware_access_denied_words(exc)) from None
+            raise UserError(self.env["lexware.messages"]._access_denied_words(exc)) from None
         except LexwareAuthError:
             raise UserError(
                 self.env._(
@@ -370,7 +369,7 @@ class ResCompany(models.Model):
         try:
             return client.get_profile()
         except LexwareAccessDenied as exc:
-            raise UserError(self._lexware_access_denied_words(exc)) from None
+            raise UserError(self.env["lexware.messages"]._access_denied_words(exc)) from None
         except LexwareError as exc:
             _logger.warning("Lexware: reading the profile failed (%s)", type(exc).__name__)
             raise UserError(
@@ -408,7 +407,7 @@ class ResCompany(models.Model):
             categories = client.get_posting_categories()
         except LexwareAccessDenied as exc:
             # Not a hiccup: this connection could not book either.
-            raise UserError(self._lexware_access_denied_words(exc)) from None
+            raise UserError(self.env["lexware.messages"]._access_denied_words(exc)) from None
         except LexwareError as exc:
             _logger.warning(
                 "Lexware: reading the posting categories failed (%s)", type(exc).__name__
@@ -712,9 +711,7 @@ class ResCompany(models.Model):
                 {
                     "lexware_connection_state": RECONNECT_NEEDED,
                     "lexware_access_token": False,
-                    "lexware_last_error": self.env._(
-                        "Lexware Office no longer accepts this connection. Connect again."
-                    ),
+                    "lexware_last_error": self.env["lexware.messages"]._authorization_lost_words(),
                 }
             )
             company._lexware_notify_admins()
@@ -723,27 +720,10 @@ class ResCompany(models.Model):
         """A 402 or 403: the connection stays stored but waits for an admin to connect
         again (with every scope, or once the plan is in order)."""
         self.ensure_one()
-        problem = self._lexware_access_denied_words(error)
+        problem = self.env["lexware.messages"]._access_denied_words(error)
         _logger.warning("Lexware: company %s was denied access (%s)", self.id, error.status)
         self.write({"lexware_connection_state": RECONNECT_NEEDED, "lexware_last_error": problem})
         self._lexware_notify_admins(problem)
-
-    def _lexware_access_denied_words(self, error):
-        """What a 402 or 403 means for the admin, with Lexware's reason for support."""
-        answer = f"HTTP {error.status}: {error.reason}" if error.reason else f"HTTP {error.status}"
-        if error.status == 402:
-            return self.env._(
-                "Lexware Office refuses access because of the contract (%(answer)s). Check "
-                "the Lexware Office plan, then connect again.",
-                answer=answer,
-            )
-        return self.env._(
-            "Lexware Office refuses this connection a permission it needs (%(answer)s). "
-            "Connect again and allow everything Lexware asks for; an API key needs the "
-            "scopes %(scopes)s.",
-            answer=answer,
-            scopes=", ".join(SCOPES),
-        )
 
     def _lexware_still_authorized(self):
         """Whether Lexware still takes the stored credentials. Only Lexware refusing them
@@ -770,34 +750,11 @@ class ResCompany(models.Model):
         admins = self._lexware_admins()
         if not admins:
             return
-        if problem:
-            body = self.env._(
-                "Lexware Office stopped the transfer of %(company)s to the organisation "
-                "%(organisation)s: %(problem)s Invoices waiting for the transfer stay queued "
-                "and go once the company is connected again in Settings > Integrations > "
-                "Lexware Office.",
-                company=self.name,
-                organisation=self.lexware_organization_name or "?",
-                problem=problem,
-            )
-            self._lexware_send_admins(admins, body)
-            return
-        body = self.env._(
-            "Lexware Office no longer accepts the connection of %(company)s to the "
-            "organisation %(organisation)s: the authorization was revoked, has expired "
-            "(Lexware grants it for two years) or the API key was deleted. Invoices waiting "
-            "for the transfer stay queued. To reconnect, open Settings > Integrations > "
-            "Lexware Office and click Connect.",
-            company=self.name,
-            organisation=self.lexware_organization_name or "?",
-        )
-        self._lexware_send_admins(admins, body)
-
-    def _lexware_send_admins(self, admins, body):
+        messages = self.env["lexware.messages"]
         self.partner_id.sudo().message_notify(
             partner_ids=admins.partner_id.ids,
-            subject=self.env._("Lexware Office: reconnect %(company)s", company=self.name),
-            body=body,
+            subject=messages._reconnect_subject(self),
+            body=messages._reconnect_words(self, problem),
             subtype_xmlid="mail.mt_comment",
         )
 

@@ -13,7 +13,7 @@ from odoo.tools import html2plaintext
 from odoo.tools.translate import TranslationModuleReader
 
 from ..lexware import LexwareClient, LexwareRetryableError
-from ..models.lexware_transfer import ISSUE_WORDS
+from ..models.lexware_messages import ISSUE_WORDS
 from .test_transfer_common import TransferCase
 
 I18N = Path(__file__).resolve().parent.parent / "i18n"

@@ -78,7 +78,7 @@ class TestPoisonRows(TransferCase):
 
         with (
             patch.object(model, "_lexware_category_id", category),
-            patch.object(type(bad.lexware_transfer_ids), "_lexware_issue_words", broken),
+            patch.object(type(self.env["lexware.messages"]), "_issue_words", broken),
             mute_logger(ENGINE_LOG),
         ):
             self._run_cron()

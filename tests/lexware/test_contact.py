@@ -5,7 +5,8 @@ import dataclasses
 import pytest
 import requests
 
-from lexware.contact import ContactData, ContactError, build_contact
+from lexware.contact import ContactData, build_contact
+from lexware.errors import LexwareDataError
 
 BLANK = ContactData(
     is_company=False,
@@ -128,14 +129,14 @@ def test_a_long_name_is_cut_after_a_word_and_shows_the_cut():
 
 
 def test_company_without_name_is_refused():
-    with pytest.raises(ContactError) as caught:
+    with pytest.raises(LexwareDataError) as caught:
         build_contact(company(name="  ", email="a@b.de"))
     assert (caught.value.code, caught.value.params) == ("company_without_name", {})
     assert caught.value.reason == "The customer is a company without a name."
 
 
 def test_person_without_any_name_is_refused():
-    with pytest.raises(ContactError) as caught:
+    with pytest.raises(LexwareDataError) as caught:
         build_contact(contact(email="a@b.de"))
     assert (caught.value.code, caught.value.params) == ("no_name", {})
     assert caught.value.reason == "The customer has no name."

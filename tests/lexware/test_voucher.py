@@ -14,11 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 import requests
 
+from lexware.errors import DATA_REASONS, LexwareDataError
 from lexware.voucher import (
-    REASONS,
     InvoiceData,
     TaxMove,
-    VoucherError,
     VoucherLine,
     build_voucher,
     has_repeated_items,
@@ -489,8 +488,8 @@ def test_a_rounding_far_beyond_the_cash_rounding_is_refused():
 
 
 def refused(data):
-    """The VoucherError: its code and params are what the addon words for the user."""
-    with pytest.raises(VoucherError) as caught:
+    """The LexwareDataError: its code and params are what the addon words for the user."""
+    with pytest.raises(LexwareDataError) as caught:
         build_voucher(data)
     return caught.value
 
@@ -557,9 +556,9 @@ def test_line_without_category_is_refused():
 
 
 def test_every_code_has_an_english_reason():
-    for code, reason in REASONS.items():
+    for code, reason in DATA_REASONS.items():
         names = re.findall(r"{(\w+)}", reason)
-        error = VoucherError(code, **dict.fromkeys(names, "1.00"))
+        error = LexwareDataError(code, **dict.fromkeys(names, "1.00"))
         assert error.code == code
         assert "{" not in error.reason
 

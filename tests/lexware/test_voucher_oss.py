@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 import requests
 
-from lexware.voucher import InvoiceData, VoucherError, VoucherLine, build_voucher
+from lexware.errors import LexwareDataError
+from lexware.voucher import InvoiceData, VoucherLine, build_voucher
 
 API_KEY = "sandbox-api-key"
 REVENUE = "8f8664a1-fd86-11e1-a21f-0800200c9a66"
@@ -42,7 +43,7 @@ def built(*lines, **options):
 
 
 def refused(*lines):
-    with pytest.raises(VoucherError) as caught:
+    with pytest.raises(LexwareDataError) as caught:
         build_voucher(InvoiceData(**invoice(*lines)))
     return caught.value
 
