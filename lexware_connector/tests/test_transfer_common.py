@@ -110,6 +110,10 @@ class TransferCase(LexwareSandboxCase):
     def _run_cron(self):
         return self.env["lexware.transfer"]._cron_process()
 
+    def _transfer_triggers(self):
+        cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer")
+        return self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+
     def _voucher(self, move):
         vouchers = self._vouchers(move)
         self.assertEqual(len(vouchers), 1, f"{move.name} must be in Lexware exactly once")
