@@ -147,9 +147,7 @@ class TestConnectApiKey(LexwareSandboxCase):
             self.company._lexware_client()
 
     def test_connect_triggers_the_transfer_cron(self):
-        cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer", raise_if_not_found=False)
-        if not cron:
-            self.skipTest("the transfer cron is not there yet")
+        cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer")
         triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
         self._connect_company()
         self.assertGreater(
