@@ -705,9 +705,11 @@ class TestExportAccess(ExportCase):
         action = wizard.action_export()
         run = self.env["lexware.export.run"].browse(action["params"]["next"]["res_id"])
         self.assertEqual((run.user_id, run.state), (admin, "checking"))
+        self.assertFalse(admin.has_group("account.group_account_manager"), "not as accountant")
         self._run_cron()
         self.assertEqual(run.transfer_ids.move_id, invoice)
         self.assertEqual(run.state, "running")
+        self.assertEqual(self.env["lexware.export.run"].with_user(admin).search([]), run)
 
     def test_an_unconnected_company_is_refused_clearly(self):
         self.company.sudo().lexware_connection_state = "disconnected"
