@@ -2,7 +2,6 @@
 so its CPU and memory must not count as the connector's."""
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "setup"))
+
+from odoo_db import free_port  # noqa: E402
+
 API_KEY = "sandbox-api-key"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http_json(url, payload=None, timeout=60):

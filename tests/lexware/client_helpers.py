@@ -1,6 +1,5 @@
 """Plain helpers for the client's tests: payloads, a closed port, clicking "allow"."""
 
-import socket
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -31,13 +30,6 @@ def voucher_payload(number, net="100.00", voucher_type="salesinvoice", date="202
             }
         ],
     }
-
-
-def free_port():
-    """A port nobody listens on: bound once to learn it, then closed."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ConsentForm(HTMLParser):
