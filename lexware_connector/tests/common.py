@@ -11,6 +11,8 @@ Both run the registry in test mode, so that code opening its own cursor
 
 from urllib.parse import urlsplit
 
+import requests
+
 from odoo.tests import HttpCase, TransactionCase
 from odoo.tests import common as odoo_common
 
@@ -20,6 +22,7 @@ SANDBOX_API_KEY = "sandbox-api-key"
 SANDBOX_CLIENT_ID = "sandbox-client"
 SANDBOX_CLIENT_SECRET = "sandbox-secret"
 SANDBOX_ORGANIZATION = "Muster Handwerk GmbH"
+REVENUE = "8f8664a1-fd86-11e1-a21f-0800200c9a66"  # Lexware's "Einnahmen"
 
 
 class LexwareSandboxMixin:
@@ -62,6 +65,35 @@ class LexwareSandboxMixin:
         params.set_param(
             "lexware_connector.client_secret", SANDBOX_CLIENT_SECRET if enabled else False
         )
+
+    @classmethod
+    def _book_by_hand(cls, number, day, voucher_type="salesinvoice"):
+        """What a bookkeeper enters in Lexware itself: 100.00 net at 19 % under `number` on
+        `day`, on the collective contact. Returns the voucher's id."""
+        response = requests.post(
+            f"{cls.sandbox.url}/v1/vouchers",
+            json={
+                "type": voucher_type,
+                "voucherNumber": number,
+                "voucherDate": day.isoformat(),
+                "totalGrossAmount": 119.0,
+                "totalTaxAmount": 19.0,
+                "taxType": "net",
+                "useCollectiveContact": True,
+                "voucherItems": [
+                    {
+                        "amount": 100.0,
+                        "taxAmount": 19.0,
+                        "taxRatePercent": 19,
+                        "categoryId": REVENUE,
+                    }
+                ],
+            },
+            headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()["id"]
 
     @classmethod
     def _connect_company(cls, company=None, api_key=SANDBOX_API_KEY, auto_transfer=True):
