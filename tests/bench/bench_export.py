@@ -34,11 +34,16 @@ from pathlib import Path
 from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "lexware_connector"), str(Path(__file__).parent)]
+sys.path[:0] = [
+    str(ROOT),
+    str(ROOT / "lexware_connector"),
+    str(Path(__file__).parent),
+    str(ROOT / "tests"),
+]
 
 from sandbox_process import API_KEY, SandboxProcess  # noqa: E402
+from voucher_payloads import voucher  # noqa: E402
 
-REVENUE = "8f8664a1-fd86-11e1-a21f-0800200c9a66"
 DATE_FROM, DATE_TO = date(2023, 3, 1), date(2023, 3, 31)
 TEMPLATES = 100
 CREDIT_NOTE_SHARE = 10  # one credit note in ten
@@ -178,23 +183,7 @@ def book_in_sandbox(sandbox, env, count):
         kind = "salescreditnote" if row["move_type"] == "out_refund" else "salesinvoice"
         session.post(
             f"{sandbox.url}/v1/vouchers",
-            json={
-                "type": kind,
-                "voucherNumber": row["name"],
-                "voucherDate": row["invoice_date"].isoformat(),
-                "totalGrossAmount": 119.0,
-                "totalTaxAmount": 19.0,
-                "taxType": "net",
-                "useCollectiveContact": True,
-                "voucherItems": [
-                    {
-                        "amount": 100.0,
-                        "taxAmount": 19.0,
-                        "taxRatePercent": 19,
-                        "categoryId": REVENUE,
-                    }
-                ],
-            },
+            json=voucher(row["name"], voucher_type=kind, date=row["invoice_date"].isoformat()),
             timeout=30,
         ).raise_for_status()
     sandbox.configure(rate=2.0, burst=2)
