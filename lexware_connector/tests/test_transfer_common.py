@@ -110,6 +110,13 @@ class TransferCase(LexwareSandboxCase):
     def _run_cron(self):
         return self.env["lexware.transfer"]._cron_process()
 
+    def _known_customer(self):
+        """Send a first invoice, so that the customer is a Lexware contact already and the
+        test's own invoices cost no contact request."""
+        warm_up = self._invoice([(1.0, self.tax_19)])
+        self._run_cron()
+        self.assertEqual(warm_up.lexware_state, "sent")
+
     def _transfer_triggers(self):
         cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer")
         return self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])

@@ -15,11 +15,6 @@ class TestTransferFailures(TransferCase):
     def _due_now(self, moves):
         moves.lexware_transfer_ids.write({"next_attempt_at": fields.Datetime.now()})
 
-    def _known_customer(self):
-        warm_up = self._invoice([(1.0, self.tax_19)])
-        self._run_cron()
-        self.assertEqual(warm_up.lexware_state, "sent")
-
     def test_429_storm_is_waited_out_and_each_invoice_goes_once(self):
         self._known_customer()
         self.sandbox.configure(rate=1, burst=1)

@@ -20,11 +20,6 @@ from .test_transfer_common import TransferCase, seed_for_504
 
 
 class TestTransferRecovery(TransferCase):
-    def _known_customer(self):
-        warm_up = self._invoice([(1.0, self.tax_19)])
-        self._run_cron()
-        self.assertEqual(warm_up.lexware_state, "sent")
-
     def _posted_by_a_dead_worker(self, move):
         """The worker POSTed the voucher, then died before it stored the answer."""
         client = self.company._lexware_client()
