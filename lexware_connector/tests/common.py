@@ -3,13 +3,13 @@
 `LexwareSandboxCase` (TransactionCase) and `LexwareSandboxHttpCase` (HttpCase) start one
 `SandboxServer` per class, point the system parameters at it and offer
 `_connect_company()`, which connects a company the way the settings' Connect button does
-with an API key.
+with an API key, and `_connect_oauth()`, which does it with OAuth and the consent page.
 
 Both run the registry in test mode, so that code opening its own cursor
 (`env.registry.cursor()`, as the token storage does) works inside the test transaction.
 """
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -65,6 +65,35 @@ class LexwareSandboxMixin:
         params.set_param(
             "lexware_connector.client_secret", SANDBOX_CLIENT_SECRET if enabled else False
         )
+
+    def _consent(self, company, decision="allow", scopes=None, organization_id=None):
+        """Play the browser: Connect as the admin, then the button on Lexware's consent page
+        (granting only `scopes`, into `organization_id`); return the callback's URL."""
+        action = company.with_user(self.env.ref("base.user_admin"))._lexware_action_connect()
+        query = {key: values[0] for key, values in parse_qs(urlsplit(action["url"]).query).items()}
+        form = {**query, "code_challenge_method": "S256", "decision": decision}
+        if scopes is not None:
+            form["scope"] = " ".join(scopes)
+        if organization_id:
+            form["organizationId"] = organization_id
+        answer = requests.post(
+            f"{self.sandbox.url}/oauth2/authorize", data=form, allow_redirects=False, timeout=10
+        )
+        self.assertEqual(answer.status_code, 302)
+        return answer.headers["Location"]
+
+    def _connect_oauth(self, company=None, scopes=None, organization_id=None):
+        """Connect `company` (default: the main company) with OAuth: an admin allows on the
+        consent page, and the callback's work is done as the controller does it."""
+        self._use_oauth()
+        company = company or self.env.ref("base.main_company")
+        admin = self.env.ref("base.user_admin")
+        location = self._consent(company, scopes=scopes, organization_id=organization_id)
+        callback = {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+        found = company.with_user(admin)._lexware_company_for_state(callback["state"])
+        self.assertEqual(found, company)
+        found.with_user(admin)._lexware_finish_oauth(callback["code"])
+        return company
 
     @classmethod
     def _book_by_hand(cls, number, day, voucher_type="salesinvoice"):
