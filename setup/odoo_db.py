@@ -36,6 +36,8 @@ def odoo_addons_paths():
 
 
 def free_port():
+    """A port nobody listens on: bound once to learn it, then closed. The tests and the
+    benchmarks take theirs from here too."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -78,11 +78,24 @@ def logout(page, base_url):
     page.wait_for_url("**/web/login**")
 
 
-def save_screenshot(page, directory, name, locator=None):
-    """`name`.png in `directory`; the viewport, or just `locator` when given."""
-    path = os.path.join(directory, f"{name}.png")
-    if locator is not None:
-        locator.screenshot(path=path)
-    else:
+def wait_for_text(page, selector, text):
+    """Wait until an element matching `selector` shows `text`."""
+    page.wait_for_function(
+        "([selector, text]) => [...document.querySelectorAll(selector)]"
+        ".some(element => element.innerText.includes(text))",
+        arg=[selector, text],
+    )
+
+
+class ScreenshotMixin:
+    """`_screenshot(page, name)`: the viewport as `name`.png in the class's directory."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.screenshot_dir = screenshot_dir()
+
+    def _screenshot(self, page, name):
+        path = os.path.join(self.screenshot_dir, f"{name}.png")
         page.screenshot(path=path, full_page=False)
-    return path
+        return path

@@ -2,9 +2,6 @@
 problem, not the invoice's: the company needs reconnecting, the invoices wait and go once."""
 
 from unittest.mock import patch
-from urllib.parse import parse_qs, urlsplit
-
-import requests
 
 from odoo.exceptions import UserError
 
@@ -22,28 +19,9 @@ class TestAccessDenied(TransferCase):
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _connect_oauth(self, scopes=SCOPES):
-        """Connect, and allow on Lexware's consent page only `scopes` (into this test's
-        organisation); the callback's work is done as the controller does it."""
-        self._use_oauth()
-        company = self.company.with_user(self.admin)
-        action = company._lexware_action_connect()
-        query = {key: values[0] for key, values in parse_qs(urlsplit(action["url"]).query).items()}
-        form = {
-            **query,
-            "scope": " ".join(scopes),
-            "code_challenge_method": "S256",
-            "decision": "allow",
-            "organizationId": self.organization_id,
-        }
-        answer = requests.post(
-            f"{self.sandbox.url}/oauth2/authorize", data=form, allow_redirects=False, timeout=10
-        )
-        self.assertEqual(answer.status_code, 302)
-        callback = parse_qs(urlsplit(answer.headers["Location"]).query)
-        company = company._lexware_company_for_state(callback["state"][0])
-        company.with_user(self.admin)._lexware_finish_oauth(callback["code"][0])
-        return self.company
+    def _connect_oauth(self, scopes=None):
+        """Into this test's organisation, granting only `scopes`."""
+        return super()._connect_oauth(self.company, scopes, self.organization_id)
 
     @staticmethod
     def _watching_profile():

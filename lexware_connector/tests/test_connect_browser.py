@@ -9,22 +9,24 @@ import os
 
 from odoo.tests import tagged
 
-from .browser import chromium_page, login, save_screenshot, screenshot_dir, skip_without_browser
+from .browser import (
+    ScreenshotMixin,
+    chromium_page,
+    login,
+    skip_without_browser,
+    wait_for_text,
+)
 from .common import SANDBOX_ORGANIZATION, LexwareSandboxHttpCase
 
 
 @skip_without_browser
 @tagged("post_install", "-at_install")
-class TestConnectInBrowser(LexwareSandboxHttpCase):
+class TestConnectInBrowser(ScreenshotMixin, LexwareSandboxHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls._use_oauth()
         cls.company = cls.env.ref("base.main_company")
-        cls.screenshot_dir = screenshot_dir()
-
-    def _screenshot(self, page, name):
-        return save_screenshot(page, self.screenshot_dir, name)
 
     def test_admin_connects_with_oauth_from_the_settings(self):
         base = self.base_url()
@@ -46,11 +48,7 @@ class TestConnectInBrowser(LexwareSandboxHttpCase):
             status = page.locator("#lexware_status_connected")
             status.wait_for(state="visible")
             status.scroll_into_view_if_needed()
-            page.wait_for_function(
-                "name => document.querySelector('#lexware_status_connected')"
-                ".innerText.includes(name)",
-                arg=SANDBOX_ORGANIZATION,
-            )
+            wait_for_text(page, "#lexware_status_connected", SANDBOX_ORGANIZATION)
             text = status.inner_text()
             self._screenshot(page, "3_settings_connected")
         self.assertIn("Connected to", text)

@@ -2,7 +2,6 @@
 tokens behind: not the ones a worker refreshes late, not the previous authorization."""
 
 from unittest.mock import patch
-from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -33,24 +32,6 @@ class TestConnectGuard(LexwareSandboxCase):
         cls.env["ir.config_parameter"].sudo().set_param("web.base.url", "http://odoo.test")
 
     # -- helpers --------------------------------------------------------------------------
-
-    def _connect_oauth(self, company, organization_id=None):
-        """Connect, Allow on the consent page (for `organization_id`), and the callback's
-        work as the controller does it."""
-        self._use_oauth()
-        action = company.with_user(self.admin)._lexware_action_connect()
-        query = {key: values[0] for key, values in parse_qs(urlsplit(action["url"]).query).items()}
-        form = {**query, "code_challenge_method": "S256", "decision": "allow"}
-        if organization_id:
-            form["organizationId"] = organization_id
-        answer = requests.post(
-            f"{self.sandbox.url}/oauth2/authorize", data=form, allow_redirects=False, timeout=10
-        )
-        callback = parse_qs(urlsplit(answer.headers["Location"]).query)
-        found = company.with_user(self.admin)._lexware_company_for_state(callback["state"][0])
-        self.assertEqual(found, company)
-        found.with_user(self.admin)._lexware_finish_oauth(callback["code"][0])
-        return company
 
     def _refresh_at_lexware(self, refresh_token):
         """What Lexware's token endpoint answers to `refresh_token`."""
@@ -106,7 +87,7 @@ class TestConnectGuard(LexwareSandboxCase):
             patch.object(OAuthApp, "exchange_code", autospec=True, side_effect=spy),
             self.assertRaises(UserError) as caught,
         ):
-            self._connect_oauth(self.other, self.company.lexware_organization_id)
+            self._connect_oauth(self.other, organization_id=self.company.lexware_organization_id)
         self._assert_refused_for_first(caught, self.other)
         self.assertEqual(len(issued), 1)
         answer = self._refresh_at_lexware(issued[0].refresh_token)
@@ -166,7 +147,7 @@ class TestConnectGuard(LexwareSandboxCase):
         self.assertEqual(stale.get_profile()["companyName"], SANDBOX_ORGANIZATION)
         second = self.sandbox.add_organization("Neue Organisation KG")
         with self._revoke_fails():
-            self._connect_oauth(company, second)
+            self._connect_oauth(company, organization_id=second)
         self.assertEqual(company.lexware_organization_id, second)
         self.sandbox.expire_access_tokens()
         with self.assertRaises(LexwareAuthError):

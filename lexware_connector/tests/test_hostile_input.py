@@ -298,9 +298,7 @@ class TestHostileInput(OssMixin, TransferCase):
         return self._invoice([(50.0, self.tax_19)], partner=partner)
 
     def _build_hostile_number(self):
-        warm_up = self._invoice([(1.0, self.tax_19)])
-        self._run_cron()
-        self.assertEqual(warm_up.lexware_state, "sent", "the customer is known now")
+        self._known_customer()
         move = self._invoice([(42.0, self.tax_19)], post=False)
         move.name = HOSTILE_NUMBER
         move.action_post()

@@ -21,12 +21,12 @@ from odoo import Command
 from odoo.tests import new_test_user, tagged
 
 from .browser import (
+    ScreenshotMixin,
     chromium_page,
     login,
     logout,
-    save_screenshot,
-    screenshot_dir,
     skip_without_browser,
+    wait_for_text,
 )
 from .common import SANDBOX_ORGANIZATION, LexwareSandboxHttpCase
 
@@ -48,7 +48,7 @@ def _center(locator):
 
 @skip_without_browser
 @tagged("post_install", "-at_install")
-class TestStoryInBrowser(LexwareSandboxHttpCase):
+class TestStoryInBrowser(ScreenshotMixin, LexwareSandboxHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -57,7 +57,6 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
         cls.company.write(
             {"name": "Schreinerei Holzwurm GmbH", "street": "Werkstattweg 5", "zip": "10115"}
         )
-        cls.screenshot_dir = screenshot_dir()
         cls.accountant = new_test_user(
             cls.env,
             login=ACCOUNTANT_LOGIN,
@@ -114,9 +113,6 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _screenshot(self, page, name):
-        return save_screenshot(page, self.screenshot_dir, name)
-
     def _run_transfers(self, page):
         """Run the transfer engine where the cron would, then show the page again."""
         return self._run_cron(page, self.env["lexware.transfer"]._cron_process)
@@ -143,13 +139,6 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
         with self.registry.test_lock:
             self.env.invalidate_all()
             yield
-
-    def _wait_for_text(self, page, selector, text):
-        page.wait_for_function(
-            "([selector, text]) => [...document.querySelectorAll(selector)]"
-            ".some(element => element.innerText.includes(text))",
-            arg=[selector, text],
-        )
 
     # -- the story ------------------------------------------------------------------------
 
@@ -179,7 +168,7 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
         page.click("#allow")
 
         page.wait_for_url("**/odoo/settings**")
-        self._wait_for_text(page, "#lexware_status_connected", SANDBOX_ORGANIZATION)
+        wait_for_text(page, "#lexware_status_connected", SANDBOX_ORGANIZATION)
         status = page.locator("#lexware_status_connected")
         _center(status)
         self._screenshot(page, "03_settings_connected")
@@ -209,11 +198,11 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
         self._screenshot(page, "05_invoice_draft")
         confirm.click()
         badge = page.locator("div[name=lexware_state] .badge")
-        self._wait_for_text(page, "div[name=lexware_state] .badge", "Pending")
+        wait_for_text(page, "div[name=lexware_state] .badge", "Pending")
         self.assertEqual(badge.inner_text().strip(), "Pending")
 
         self.assertEqual(self._run_transfers(page), 1)
-        self._wait_for_text(page, "div[name=lexware_state] .badge", "Sent")
+        wait_for_text(page, "div[name=lexware_state] .badge", "Sent")
         link = page.locator("div[name=lexware_voucher_url] a")
         link.wait_for()
         self._screenshot(page, "06_invoice_sent")
@@ -237,7 +226,7 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
         page.locator("button[data-menu-xmlid='lexware_connector.menu_lexware_root']").click()
         page.locator("[data-menu-xmlid='lexware_connector.menu_lexware_export_wizard']").click()
         dialog = page.locator(".modal .o_form_view")
-        self._wait_for_text(page, ".modal div[name=preview]", "3 invoices")
+        wait_for_text(page, ".modal div[name=preview]", "3 invoices")
         page.locator(".modal-title").click()  # the period's field has the focus: let go
         self._screenshot(page, "07_export_wizard")
         self.assertIn("0 already in Lexware", dialog.locator("div[name=preview]").inner_text())
@@ -245,17 +234,17 @@ class TestStoryInBrowser(LexwareSandboxHttpCase):
 
         # The wizard's answer opens the export run; the cron asks Lexware and queues.
         page.wait_for_url("**/lexware.export.run/**")
-        self._wait_for_text(page, ".o_statusbar_status .o_arrow_button_current", "Checking")
-        self._wait_for_text(page, ".o_notification", "runs in the background")
+        wait_for_text(page, ".o_statusbar_status .o_arrow_button_current", "Checking")
+        wait_for_text(page, ".o_notification", "runs in the background")
         self._run_export(page)
-        self._wait_for_text(page, ".o_statusbar_status .o_arrow_button_current", "Sending")
-        self._wait_for_text(page, ".o-mail-Message", "3 queued for Lexware")
+        wait_for_text(page, ".o_statusbar_status .o_arrow_button_current", "Sending")
+        wait_for_text(page, ".o-mail-Message", "3 queued for Lexware")
         self._screenshot(page, "08_export_run_running")
 
         self.assertEqual(self._run_transfers(page), 3)
-        self._wait_for_text(page, ".o_statusbar_status .o_arrow_button_current", "Done")
-        self._wait_for_text(page, "div[name=progress]", "100")
-        self._wait_for_text(page, ".o-mail-Message", "Export finished: 3 sent, 0 failed")
+        wait_for_text(page, ".o_statusbar_status .o_arrow_button_current", "Done")
+        wait_for_text(page, "div[name=progress]", "100")
+        wait_for_text(page, ".o-mail-Message", "Export finished: 3 sent, 0 failed")
         self._screenshot(page, "09_export_run_done")
 
         with self._database():

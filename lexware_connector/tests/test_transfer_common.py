@@ -6,6 +6,7 @@ from unittest.mock import patch
 
 from odoo import Command, fields
 
+from ..lexware.voucher import build_voucher
 from .common import LexwareSandboxCase
 
 FAKE_PDF = b"%PDF-1.4\n% lexware_connector test document\n"
@@ -109,6 +110,31 @@ class TransferCase(LexwareSandboxCase):
 
     def _run_cron(self):
         return self.env["lexware.transfer"]._cron_process()
+
+    def _known_customer(self):
+        """Send a first invoice, so that the customer is a Lexware contact already and the
+        test's own invoices cost no contact request."""
+        warm_up = self._invoice([(1.0, self.tax_19)])
+        self._run_cron()
+        self.assertEqual(warm_up.lexware_state, "sent")
+
+    def _post_behind_the_engine(self, move, amount=None, date=None):
+        """POST `move`'s voucher as the engine builds it, with no row knowing: what a dead
+        worker's request, or a bookkeeper typing the invoice into Lexware, leaves there.
+        `amount` (net, at 19 %) or `date` make it differ from the invoice. Returns its id."""
+        contact_id = self.customer.with_company(self.company).lexware_contact_id
+        payload = build_voucher(move._lexware_invoice_data(contact_id))
+        if amount is not None:
+            tax = round(amount * 0.19, 2)
+            payload["voucherItems"][0].update(amount=amount, taxAmount=tax)
+            payload.update(totalGrossAmount=round(amount + tax, 2), totalTaxAmount=tax)
+        if date is not None:
+            payload["voucherDate"] = date
+        return self.company._lexware_client().create_voucher(payload)["id"]
+
+    def _transfer_triggers(self):
+        cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer")
+        return self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
 
     def _voucher(self, move):
         vouchers = self._vouchers(move)

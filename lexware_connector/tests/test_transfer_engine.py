@@ -6,13 +6,12 @@ from .test_transfer_common import FAKE_PDF, TransferCase
 class TestTransferHappyPath(TransferCase):
     def test_posting_queues_without_http_and_the_cron_books_voucher_and_pdf(self):
         before = self.sandbox.counters().get("requests", 0)
+        # Connecting in setUp already left a trigger: only a new one shows that posting woke it.
+        triggers_before = self._transfer_triggers()
         move = self._invoice([(100.0, self.tax_19), (50.0, self.tax_7)])
         self.assertEqual(move.lexware_state, "pending")
         self.assertEqual(self.sandbox.counters().get("requests", 0), before, "no HTTP on posting")
-        trigger = self.env["ir.cron.trigger"].search(
-            [("cron_id", "=", self.env.ref("lexware_connector.ir_cron_lexware_transfer").id)]
-        )
-        self.assertTrue(trigger, "posting wakes the cron")
+        self.assertEqual(self._transfer_triggers(), triggers_before + 1, "posting wakes the cron")
 
         self._run_cron()
 

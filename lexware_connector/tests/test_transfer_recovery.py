@@ -13,23 +13,15 @@ from odoo.tools import config, format_amount, format_date, mute_logger
 
 from ..lexware.client import LexwareClient
 from ..lexware.errors import LexwareOutOfTimeError, LexwareRetryableError
-from ..lexware.voucher import build_voucher
 from ..models import lexware_transfer
 from ..models.lexware_transfer import ADVISORY_LOCK_KEY, SETTLE_SENDING
 from .test_transfer_common import TransferCase, seed_for_504
 
 
 class TestTransferRecovery(TransferCase):
-    def _known_customer(self):
-        warm_up = self._invoice([(1.0, self.tax_19)])
-        self._run_cron()
-        self.assertEqual(warm_up.lexware_state, "sent")
-
     def _posted_by_a_dead_worker(self, move):
         """The worker POSTed the voucher, then died before it stored the answer."""
-        client = self.company._lexware_client()
-        contact_id = self.customer.with_company(self.company).lexware_contact_id
-        answer = client.create_voucher(build_voucher(move._lexware_invoice_data(contact_id)))
+        voucher_id = self._post_behind_the_engine(move)
         # It died a moment ago; its last POST left before the settling pause.
         move.lexware_transfer_ids.write(
             {
@@ -38,7 +30,7 @@ class TestTransferRecovery(TransferCase):
                 "attempts": 1,
             }
         )
-        return client, answer["id"]
+        return self.company._lexware_client(), voucher_id
 
     def test_a_dead_workers_row_is_looked_up_and_sent_once(self):
         self._known_customer()
@@ -142,7 +134,7 @@ class TestTransferRecovery(TransferCase):
     def test_a_voucher_booked_by_hand_under_the_number_is_not_adopted(self):
         self._known_customer()
         move = self._invoice([(89.0, self.tax_19)])
-        by_hand = self._book_by_hand(move, amount=90.0)
+        by_hand = self._post_behind_the_engine(move, amount=90.0)
         row = move.lexware_transfer_ids
         row.outcome_unknown = True
         self._run_cron()
@@ -167,7 +159,7 @@ class TestTransferRecovery(TransferCase):
     def test_a_voucher_booked_by_hand_on_another_date_is_not_adopted(self):
         self._known_customer()
         move = self._invoice([(91.0, self.tax_19)])
-        by_hand = self._book_by_hand(move, date="2025-03-15")
+        by_hand = self._post_behind_the_engine(move, date="2025-03-15")
         row = move.lexware_transfer_ids
         # A dead worker's row: its POST may have gone through.
         row.write({"state": "sending", "claimed_at": fields.Datetime.now() - timedelta(hours=1)})
@@ -184,25 +176,13 @@ class TestTransferRecovery(TransferCase):
     def test_a_voided_voucher_of_another_amount_does_not_block_the_invoice(self):
         self._known_customer()
         move = self._invoice([(92.0, self.tax_19)])
-        by_hand = self._book_by_hand(move, amount=93.0)
+        by_hand = self._post_behind_the_engine(move, amount=93.0)
         self.sandbox.set_voucher_status(by_hand, "voided")
         move.lexware_transfer_ids.outcome_unknown = True
         self._run_cron()
         self.assertEqual(move.lexware_state, "sent")
         self.assertEqual(len(self._vouchers(move)), 2)
         self.assertNotEqual(move.lexware_voucher_id, by_hand)
-
-    def _book_by_hand(self, move, amount=None, date=None):
-        """A voucher a bookkeeper typed into Lexware under the invoice's number."""
-        contact_id = self.customer.with_company(self.company).lexware_contact_id
-        payload = build_voucher(move._lexware_invoice_data(contact_id))
-        if amount is not None:
-            tax = round(amount * 0.19, 2)
-            payload["voucherItems"][0].update(amount=amount, taxAmount=tax)
-            payload.update(totalGrossAmount=round(amount + tax, 2), totalTaxAmount=tax)
-        if date is not None:
-            payload["voucherDate"] = date
-        return self.company._lexware_client().create_voucher(payload)["id"]
 
     def test_the_file_after_a_booked_voucher_has_a_schedule_of_its_own(self):
         self._known_customer()

@@ -16,13 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "lexware_connector")]
+sys.path[:0] = [str(ROOT), str(ROOT / "lexware_connector"), str(ROOT / "tests")]
+
+from voucher_payloads import voucher  # noqa: E402
 
 from lexware import ApiKeyAuth, LexwareClient  # noqa: E402
 from lexware_sandbox import SandboxServer  # noqa: E402
 
 API_KEY = "sandbox-api-key"
-SERVICES = "8f8664a0-fd86-11e1-a21f-0800200c9a66"
 TARGET_SHARE = 0.95
 
 
@@ -36,21 +37,6 @@ class Count429(logging.Handler):
     def emit(self, record):
         if "(429)" in record.getMessage():
             self.seen += 1
-
-
-def voucher(number):
-    return {
-        "type": "salesinvoice",
-        "voucherNumber": number,
-        "voucherDate": "2024-05-10",
-        "totalGrossAmount": 119.0,
-        "totalTaxAmount": 19.0,
-        "taxType": "net",
-        "useCollectiveContact": True,
-        "voucherItems": [
-            {"amount": 100.0, "taxAmount": 19.0, "taxRatePercent": 19, "categoryId": SERVICES}
-        ],
-    }
 
 
 def one_request(client, n):

@@ -34,22 +34,26 @@ from pathlib import Path
 from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "lexware_connector"), str(Path(__file__).parent)]
+sys.path[:0] = [
+    str(ROOT),
+    str(ROOT / "lexware_connector"),
+    str(Path(__file__).parent),
+    str(ROOT / "tests"),
+]
 
-from sandbox_process import API_KEY, SandboxProcess  # noqa: E402
+from sandbox_process import (  # noqa: E402
+    API_KEY,
+    SandboxProcess,
+    bench_database,
+    connect_to_sandbox,
+    odoo_registry,
+)
+from voucher_payloads import voucher  # noqa: E402
 
-REVENUE = "8f8664a1-fd86-11e1-a21f-0800200c9a66"
 DATE_FROM, DATE_TO = date(2023, 3, 1), date(2023, 3, 31)
 TEMPLATES = 100
 CREDIT_NOTE_SHARE = 10  # one credit note in ten
 BENCH_DB = "lx_bench_export"
-
-
-def make_database():
-    sys.path.insert(0, str(ROOT / "setup"))
-    import odoo_db
-
-    return odoo_db.ensure_database(BENCH_DB)
 
 
 def invoice_values(env, partner, count, move_type):
@@ -178,23 +182,7 @@ def book_in_sandbox(sandbox, env, count):
         kind = "salescreditnote" if row["move_type"] == "out_refund" else "salesinvoice"
         session.post(
             f"{sandbox.url}/v1/vouchers",
-            json={
-                "type": kind,
-                "voucherNumber": row["name"],
-                "voucherDate": row["invoice_date"].isoformat(),
-                "totalGrossAmount": 119.0,
-                "totalTaxAmount": 19.0,
-                "taxType": "net",
-                "useCollectiveContact": True,
-                "voucherItems": [
-                    {
-                        "amount": 100.0,
-                        "taxAmount": 19.0,
-                        "taxRatePercent": 19,
-                        "categoryId": REVENUE,
-                    }
-                ],
-            },
+            json=voucher(row["name"], voucher_type=kind, date=row["invoice_date"].isoformat()),
             timeout=30,
         ).raise_for_status()
     sandbox.configure(rate=2.0, burst=2)
@@ -315,27 +303,15 @@ def main():
     parser.add_argument("--invoices", type=int, default=10_000)
     parser.add_argument("--existing", type=int, default=0)
     args = parser.parse_args()
-    if bool(args.config) != bool(args.db):
-        parser.error("--config and --db go together")
-    config, db_name = (args.config, args.db) if args.db else make_database()
+    config, db_name = bench_database(parser, args, BENCH_DB)
 
-    import odoo
     from odoo import SUPERUSER_ID, api
-    from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
-    registry = Registry(db_name)
+    registry = odoo_registry(config, db_name)
     with tempfile.TemporaryDirectory() as workdir, SandboxProcess(workdir) as sandbox:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-            params = env["ir.config_parameter"]
-            params.set_param("lexware_connector.api_url", sandbox.url)
-            params.set_param("lexware_connector.auth_url", sandbox.url)
-            params.set_param("lexware_connector.client_id", False)
-            params.set_param("lexware_connector.client_secret", False)
-            admin = env.ref("base.user_admin")
-            company = env.ref("base.main_company")
-            company.with_user(admin)._lexware_action_connect(api_key=API_KEY)
+            company = connect_to_sandbox(env, sandbox)
             company.lexware_auto_transfer = False
             # Earlier runs of the benchmark may have left rows in the period.
             forget_exports(cr)
@@ -346,7 +322,7 @@ def main():
             if args.existing:
                 book_in_sandbox(sandbox, env, args.existing)
             cr.commit()
-            admin_id = admin.id
+            admin_id = env.ref("base.user_admin").id
             cron_id = env.ref("lexware_connector.ir_cron_lexware_export").id
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         requests_before = sandbox.counters()

@@ -32,16 +32,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "lexware_connector"), str(Path(__file__).parent)]
 
-from sandbox_process import API_KEY, SandboxProcess  # noqa: E402
+from sandbox_process import (  # noqa: E402
+    SandboxProcess,
+    bench_database,
+    connect_to_sandbox,
+    odoo_registry,
+)
 
 BENCH_DB = "lx_bench_transfer"
-
-
-def make_database():
-    sys.path.insert(0, str(ROOT / "setup"))
-    import odoo_db
-
-    return odoo_db.ensure_database(BENCH_DB)
 
 
 def draft_invoices(env, partner, tax, count, start=0):
@@ -196,33 +194,21 @@ def main():
     parser.add_argument("--latency", type=int, default=20)
     parser.add_argument("--queue", type=int, default=100)
     args = parser.parse_args()
-    if bool(args.config) != bool(args.db):
-        parser.error("--config and --db go together")
-    config, db_name = (args.config, args.db) if args.db else make_database()
+    config, db_name = bench_database(parser, args, BENCH_DB)
 
-    import odoo
     from odoo import SUPERUSER_ID, api
-    from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
-    registry = Registry(db_name)
+    registry = odoo_registry(config, db_name)
     with tempfile.TemporaryDirectory() as workdir, SandboxProcess(workdir) as sandbox:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-            params = env["ir.config_parameter"]
-            for name in ("api_url", "auth_url"):
-                params.set_param(f"lexware_connector.{name}", sandbox.url)
-            params.set_param("lexware_connector.client_id", False)
-            params.set_param("lexware_connector.client_secret", False)
-            admin = env.ref("base.user_admin")
-            company = env.ref("base.main_company")
-            company.with_user(admin)._lexware_action_connect(api_key=API_KEY)
+            company = connect_to_sandbox(env, sandbox)
             # Whatever earlier runs left in the queue is not part of these figures.
             cr.execute("UPDATE lexware_transfer SET state = 'sent' WHERE state != 'sent'")
             partner, _tax = setup_records(env)
             partner.with_company(company).lexware_contact_id = False
             cr.commit()
-            admin_id = admin.id
+            admin_id = env.ref("base.user_admin").id
         bench_posting(registry, admin_id, args.post)
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})

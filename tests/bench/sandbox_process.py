@@ -2,7 +2,6 @@
 so its CPU and memory must not count as the connector's."""
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,39 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "setup"))
+
+from odoo_db import ensure_database, free_port  # noqa: E402
+
 API_KEY = "sandbox-api-key"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def bench_database(parser, args, name):
+    """--config and --db when given, else the database `name`, made when missing."""
+    if bool(args.config) != bool(args.db):
+        parser.error("--config and --db go together")
+    return (args.config, args.db) if args.db else ensure_database(name)
+
+
+def odoo_registry(config, db_name):
+    import odoo
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
+    return Registry(db_name)
+
+
+def connect_to_sandbox(env, sandbox):
+    """Point the connector at `sandbox` and connect the main company with its API key, as an
+    admin does; return the company."""
+    params = env["ir.config_parameter"]
+    for name in ("api_url", "auth_url"):
+        params.set_param(f"lexware_connector.{name}", sandbox.url)
+    params.set_param("lexware_connector.client_id", False)
+    params.set_param("lexware_connector.client_secret", False)
+    company = env.ref("base.main_company")
+    company.with_user(env.ref("base.user_admin"))._lexware_action_connect(api_key=API_KEY)
+    return company
 
 
 def http_json(url, payload=None, timeout=60):

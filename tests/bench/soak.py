@@ -41,9 +41,10 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT / "setup")]
 
-from sandbox_process import API_KEY, SandboxProcess, free_port, http_json, wait_for  # noqa: E402
+from odoo_db import free_port  # noqa: E402
+from sandbox_process import API_KEY, SandboxProcess, http_json, wait_for  # noqa: E402
 
 ADMIN_LOGIN = ADMIN_PASSWORD = "admin"
 ADVISORY_LOCK_KEY = 0x4C5857  # lexware_transfer.ADVISORY_LOCK_KEY: "LXW", then the company

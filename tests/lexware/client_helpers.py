@@ -1,6 +1,5 @@
-"""Plain helpers for the client's tests: payloads, a closed port, clicking "allow"."""
+"""Plain helpers for the client's tests: the sandbox's key, clicking "allow"."""
 
-import socket
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -9,35 +8,6 @@ import requests
 API_KEY = "sandbox-api-key"
 SERVICES = "8f8664a0-fd86-11e1-a21f-0800200c9a66"
 REDIRECT_URI = "https://odoo.example/lexware/oauth/callback"
-
-
-def voucher_payload(number, net="100.00", voucher_type="salesinvoice", date="2024-05-10"):
-    net_amount = float(net)
-    tax = round(net_amount * 0.19, 2)
-    return {
-        "type": voucher_type,
-        "voucherNumber": number,
-        "voucherDate": date,
-        "totalGrossAmount": round(net_amount + tax, 2),
-        "totalTaxAmount": tax,
-        "taxType": "net",
-        "useCollectiveContact": True,
-        "voucherItems": [
-            {
-                "amount": net_amount,
-                "taxAmount": tax,
-                "taxRatePercent": 19,
-                "categoryId": SERVICES,
-            }
-        ],
-    }
-
-
-def free_port():
-    """A port nobody listens on: bound once to learn it, then closed."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ConsentForm(HTMLParser):

@@ -6,7 +6,8 @@ import time
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
-from client_helpers import consent, voucher_payload
+from client_helpers import consent
+from voucher_payloads import voucher
 
 from lexware import (
     SCOPES,
@@ -129,7 +130,7 @@ def test_a_connection_without_vouchers_write_is_denied_by_the_sandbox(app, fast_
     client = LexwareClient(fast_sandbox.url, source, rate=1000.0)
     assert client.get_profile()["organizationId"]
     with pytest.raises(LexwareAccessDenied) as caught:
-        client.create_voucher(voucher_payload("R-403"))
+        client.create_voucher(voucher("R-403"))
     assert caught.value.status == 403
     assert caught.value.reason == "Missing scope vouchers.write"
     assert handed == [], "no refresh"
@@ -139,7 +140,7 @@ def test_a_connection_without_vouchers_write_is_denied_by_the_sandbox(app, fast_
 def test_an_organisation_whose_contract_lapsed_is_denied_by_the_sandbox(client, fast_sandbox):
     fast_sandbox.set_payment_required()
     with pytest.raises(LexwareAccessDenied) as caught:
-        client.create_voucher(voucher_payload("R-402"))
+        client.create_voucher(voucher("R-402"))
     assert caught.value.status == 402
     assert "Payment Required" in caught.value.reason
     fast_sandbox.set_payment_required(required=False)

@@ -3,7 +3,8 @@
 import datetime
 
 import pytest
-from client_helpers import SERVICES, voucher_payload
+from client_helpers import SERVICES
+from voucher_payloads import voucher
 
 import lexware.client
 import lexware_sandbox.search
@@ -27,12 +28,12 @@ def test_profile_and_posting_categories(client):
 
 
 def test_voucher_round_trip(client):
-    stub = client.create_voucher(voucher_payload("RE-2024-0001"))
-    voucher = client.get_voucher(stub["id"])
-    assert voucher["voucherNumber"] == "RE-2024-0001"
-    assert voucher["voucherDate"].startswith("2024-05-10")
+    stub = client.create_voucher(voucher("RE-2024-0001", date="2024-05-10"))
+    booked = client.get_voucher(stub["id"])
+    assert booked["voucherNumber"] == "RE-2024-0001"
+    assert booked["voucherDate"].startswith("2024-05-10")
 
-    update = {**voucher_payload("RE-2024-0001", net="200.00"), "version": voucher["version"]}
+    update = {**voucher("RE-2024-0001", net=200.0), "version": booked["version"]}
     client.update_voucher(stub["id"], update)
     assert client.get_voucher(stub["id"])["totalGrossAmount"] == 238.0
 
@@ -41,8 +42,8 @@ def test_voucher_round_trip(client):
 
 
 def test_stale_put_is_permanent_409(client):
-    stub = client.create_voucher(voucher_payload("RE-STALE"))
-    stale = {**voucher_payload("RE-STALE", net="50.00"), "version": stub["version"]}
+    stub = client.create_voucher(voucher("RE-STALE"))
+    stale = {**voucher("RE-STALE", net=50.0), "version": stub["version"]}
     client.update_voucher(stub["id"], stale)
     with pytest.raises(LexwarePermanentError) as caught:
         client.update_voucher(stub["id"], stale)
@@ -50,7 +51,7 @@ def test_stale_put_is_permanent_409(client):
 
 
 def test_validation_failure_reads_as_issues(client):
-    payload = voucher_payload("RE-BAD")
+    payload = voucher("RE-BAD")
     payload["voucherItems"][0]["taxAmount"] = 1.0
     with pytest.raises(LexwarePermanentError) as caught:
         client.create_voucher(payload)
@@ -79,27 +80,27 @@ NUMBERS = [
 def test_voucher_number_is_found_again_exactly(client, number):
     near = [number + "0", "x" + number, number.replace("_", "X").replace("%", "Y") + "-"]
     for other in near:
-        client.create_voucher(voucher_payload(other))
-    created = client.create_voucher(voucher_payload(number))
+        client.create_voucher(voucher(other))
+    created = client.create_voucher(voucher(number))
     found = client.find_vouchers_by_number(number)
     assert [voucher["id"] for voucher in found] == [created["id"]]
     assert found[0]["voucherNumber"] == number
 
 
 def test_unknown_number_finds_nothing(client):
-    client.create_voucher(voucher_payload("RE-1"))
+    client.create_voucher(voucher("RE-1"))
     assert client.find_vouchers_by_number("RE-") == []
 
 
 def test_credit_notes_are_found_by_number_too(client):
-    created = client.create_voucher(voucher_payload("GS-1", voucher_type="salescreditnote"))
+    created = client.create_voucher(voucher("GS-1", voucher_type="salescreditnote"))
     assert [v["id"] for v in client.find_vouchers_by_number("GS-1")] == [created["id"]]
 
 
 def test_voucherlist_walks_pages_and_months(client):
     dates = ["2024-01-15", "2024-01-31", "2024-02-01", "2024-02-29", "2024-03-10"] * 2
     for n, date in enumerate(dates):
-        client.create_voucher(voucher_payload(f"P-{n}", date=date))
+        client.create_voucher(voucher(f"P-{n}", date=date))
     found = list(
         client.iter_voucherlist(
             ["salesinvoice"], datetime.date(2024, 1, 20), "2024-03-31", page_size=2
@@ -116,14 +117,14 @@ def test_voucherlist_halves_a_month_beyond_lexwares_search_window(client, monkey
     monkeypatch.setattr(lexware.client, "SEARCH_WINDOW", 4)
     numbers = [f"W-{day}" for day in range(1, 10)]
     for day, number in enumerate(numbers, start=1):
-        client.create_voucher(voucher_payload(number, date=f"2024-03-{day:02d}"))
+        client.create_voucher(voucher(number, date=f"2024-03-{day:02d}"))
     found = list(client.iter_voucherlist(["salesinvoice"], "2024-03-01", "2024-03-31", page_size=2))
     assert sorted(v["voucherNumber"] for v in found) == sorted(numbers)
 
 
 def test_voucherlist_page_answers_one_page_of_one_search(client):
     for n, date in enumerate(["2024-04-01", "2024-04-02", "2024-04-03", "2024-05-01"]):
-        client.create_voucher(voucher_payload(f"Q-{n}", date=date))
+        client.create_voucher(voucher(f"Q-{n}", date=date))
     first = client.voucherlist_page("salesinvoice", "2024-04-01", "2024-04-30", 0, page_size=2)
     second = client.voucherlist_page(
         ["salesinvoice"], datetime.date(2024, 4, 1), datetime.date(2024, 4, 30), 1, page_size=2

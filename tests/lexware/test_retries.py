@@ -8,7 +8,7 @@ import logging
 import time
 
 import pytest
-from client_helpers import free_port
+from odoo_db import free_port
 
 from lexware import (
     ApiKeyAuth,

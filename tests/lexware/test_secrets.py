@@ -3,7 +3,8 @@
 import logging
 
 import pytest
-from client_helpers import API_KEY, voucher_payload
+from client_helpers import API_KEY
+from voucher_payloads import voucher
 
 from lexware import (
     ApiKeyAuth,
@@ -57,7 +58,7 @@ def test_a_failing_session_logs_and_raises_no_secret(app, tokens, fast_sandbox, 
         expect_error(api_client.create_voucher, {"voucherNumber": "X"})
         expect_error(LexwareClient(fast_sandbox.url, ApiKeyAuth("wrong-key")).get_profile)
         fast_sandbox.configure(fault_rate=1.0)
-        expect_error(api_client.create_voucher, voucher_payload("S-1"))
+        expect_error(api_client.create_voucher, voucher("S-1"))
         fast_sandbox.configure(fault_rate=0.0)
 
         oauth_client = LexwareClient(fast_sandbox.url, source, rate=1000.0)

@@ -1,9 +1,8 @@
-"""Helpers for the sandbox's own tests: an authorised client and valid payloads."""
+"""Helpers for the sandbox's own tests: an authorised client, contacts, the answers' checks."""
 
 import requests
 
 API_KEY = "sandbox-api-key"
-GOODS = "8f8664a8-fd86-11e1-a21f-0800200c9a66"
 SERVICES = "8f8664a0-fd86-11e1-a21f-0800200c9a66"
 INTRA_EU = "9075a4e3-66de-4795-a016-3889feca0d20"
 KLEINUNTERNEHMER = "f5c7fee8-f184-4e7a-ab04-8f7e7ad6c207"
@@ -31,24 +30,6 @@ class Api:
 
     def put(self, path, **kwargs):
         return self.request("PUT", path, **kwargs)
-
-
-def voucher(**overrides):
-    """A valid net sales invoice: 100.00 goods at 19 %, collective contact."""
-    body = {
-        "type": "salesinvoice",
-        "voucherNumber": "RE-2026-0001",
-        "voucherDate": "2026-11-24",
-        "taxType": "net",
-        "totalGrossAmount": 119.0,
-        "totalTaxAmount": 19.0,
-        "useCollectiveContact": True,
-        "voucherItems": [
-            {"amount": 100.0, "taxAmount": 19.0, "taxRatePercent": 19, "categoryId": GOODS}
-        ],
-    }
-    body.update(overrides)
-    return body
 
 
 def company(name="Kunde GmbH", **overrides):

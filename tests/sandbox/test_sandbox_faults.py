@@ -2,7 +2,8 @@
 
 import pytest
 import requests
-from sandbox_helpers import API_KEY, Api, voucher
+from sandbox_helpers import API_KEY, Api
+from voucher_payloads import voucher
 
 
 @pytest.fixture

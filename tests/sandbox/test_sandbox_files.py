@@ -1,7 +1,8 @@
 """POST /v1/vouchers/{id}/files: the document's rules, deduplication, and serving it."""
 
 import pytest
-from sandbox_helpers import PDF, Api, assert_regular_error, issues, voucher
+from sandbox_helpers import PDF, Api, assert_regular_error, issues
+from voucher_payloads import voucher
 
 MAX = 5_242_880
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16

@@ -4,7 +4,8 @@ import time
 
 import pytest
 import requests
-from sandbox_helpers import API_KEY, Api, assert_regular_error, voucher
+from sandbox_helpers import API_KEY, Api, assert_regular_error
+from voucher_payloads import voucher
 
 from lexware_sandbox import SandboxServer
 

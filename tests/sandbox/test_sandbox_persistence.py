@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sandbox_helpers import API_KEY, PDF, Api, company, voucher
+from sandbox_helpers import API_KEY, PDF, Api, company
+from voucher_payloads import voucher
 
 from lexware_sandbox import SandboxServer
 

@@ -1,7 +1,8 @@
 """GET /v1/voucherlist: mandatory filters, exact escaped numbers, periods, pages."""
 
 import pytest
-from sandbox_helpers import assert_regular_error, voucher
+from sandbox_helpers import assert_regular_error
+from voucher_payloads import voucher
 
 ANY = {"voucherType": "any", "voucherStatus": "any"}
 

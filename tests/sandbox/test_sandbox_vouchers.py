@@ -5,7 +5,6 @@ import time
 import pytest
 import requests
 from sandbox_helpers import (
-    GOODS,
     INTRA_EU,
     KLEINUNTERNEHMER,
     OSS_DISTANCE,
@@ -14,8 +13,8 @@ from sandbox_helpers import (
     assert_regular_error,
     company,
     issues,
-    voucher,
 )
+from voucher_payloads import GOODS, voucher
 
 OLD_KLEINUNTERNEHMER = "7a1efa0e-6283-4cbf-9583-8e88d3ba5960"
 

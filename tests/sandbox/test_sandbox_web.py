@@ -1,6 +1,7 @@
 """The page at / that the demo and browser tests look at."""
 
-from sandbox_helpers import company, voucher
+from sandbox_helpers import company
+from voucher_payloads import voucher
 
 
 def test_page_lists_vouchers_newest_first_with_their_figures(api):
