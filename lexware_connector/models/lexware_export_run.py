@@ -45,6 +45,12 @@ from .lexware_transfer import RETRY_DELAYS, FoundVoucher, still_locked, take_com
 
 _logger = logging.getLogger(__name__)
 
+# What an export covers, offered by the wizard and kept on the run.
+EXPORT_KINDS = [
+    ("invoices", "Invoices"),
+    ("credit_notes", "Credit notes"),
+    ("both", "Invoices and credit notes"),
+]
 MOVE_TYPES = {
     "invoices": ("out_invoice",),
     "credit_notes": ("out_refund",),
@@ -160,11 +166,7 @@ class LexwareExportRun(models.Model):
     date_from = fields.Date(readonly=True)
     date_to = fields.Date(readonly=True)
     move_types = fields.Selection(
-        [
-            ("invoices", "Invoices"),
-            ("credit_notes", "Credit notes"),
-            ("both", "Invoices and credit notes"),
-        ],
+        EXPORT_KINDS,
         readonly=True,
         default="both",
     )

@@ -6,7 +6,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..models.lexware_export_run import MOVE_TYPES, ExportScope, select_moves
+from ..models.lexware_export_run import EXPORT_KINDS, MOVE_TYPES, ExportScope, select_moves
 from ..models.lexware_states import FAILED, NEVER_SENT_SQL, SENT, WAITING_STATES, is_connected
 
 
@@ -51,11 +51,7 @@ class LexwareExportWizard(models.TransientModel):
         help="Last invoice date of the period, included.",
     )
     move_types = fields.Selection(
-        [
-            ("invoices", "Invoices"),
-            ("credit_notes", "Credit notes"),
-            ("both", "Invoices and credit notes"),
-        ],
+        EXPORT_KINDS,
         string="Export",
         required=True,
         default="both",
