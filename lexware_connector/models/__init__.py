@@ -2,6 +2,7 @@ from . import (
     account_move,
     account_tax,
     lexware_export_run,
+    lexware_export_run_check,
     lexware_messages,
     lexware_transfer,
     res_company,

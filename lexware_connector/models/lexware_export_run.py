@@ -1,128 +1,29 @@
-"""One export of a period: asks Lexware which numbers it holds, queues the rest, shows
-the progress.
+"""One export of a period: its options, its state and progress, its summary, and the
+queueing of what Lexware does not hold.
 
-The wizard only creates the run. The cron `ir_cron_lexware_export` works it in steps:
+The wizard only collects the period and the options; `_lexware_start` creates the run and
+hands it to the cron, which asks Lexware first (`lexware_export_run_check.py`):
 
     checking --voucherlist page by page, month by month--> (found rows marked, commit)
              --all pages asked--> the rest queued (one transaction) --> running --> done
-
-The run remembers the search window and page it got to (`check_from`, `check_to`,
-`check_page`), committed with the rows that page marked, so a worker killed midway is
-resumed at that page by the next run of the cron and marks nothing twice.
 """
 
 import logging
-from datetime import date, timedelta
-from typing import NamedTuple
 
-from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import format_date
 
-from ..lexware.client import PAGE_SIZE_MAX, SEARCH_WINDOW
-from ..lexware.errors import (
-    LexwareAccessDenied,
-    LexwareAuthError,
-    LexwareError,
-    LexwareOutOfTimeError,
-)
-from ..lexware.voucher import voucher_type
-
-# The package imports this file before lexware_transfer.py; the model extended below
-# must be defined first.
-from .lexware_states import (
-    CONNECTED_SQL,
-    FAILED,
-    NEVER_SENT_SQL,
-    SENT,
-    TO_QUEUE_SQL,
-    WAITING_STATES,
-)
-from .lexware_transfer import RETRY_DELAYS, FoundVoucher, still_locked, take_company_lock
+# Imported first for the model extended below, whatever order the package imports in.
+from . import lexware_transfer  # noqa: F401  pylint: disable=unused-import
+from .lexware_export_scope import EXPORT_KINDS, MOVE_TYPES, ExportScope, ExportSpan, select_moves
+from .lexware_states import FAILED, NEVER_SENT_SQL, SENT, TO_QUEUE_SQL, WAITING_STATES
 
 _logger = logging.getLogger(__name__)
 
-# What an export covers, offered by the wizard and kept on the run.
-EXPORT_KINDS = [
-    ("invoices", "Invoices"),
-    ("credit_notes", "Credit notes"),
-    ("both", "Invoices and credit notes"),
-]
-MOVE_TYPES = {
-    "invoices": ("out_invoice",),
-    "credit_notes": ("out_refund",),
-    "both": ("out_invoice", "out_refund"),
-}
 SUMMARY_FAILURES_SHOWN = 200
 QUEUE_CHUNK = 1000
-# One voucherlist page; its invoices are marked and committed before the next is asked.
-PAGE_SIZE = PAGE_SIZE_MAX
-# A company whose transfer holds the Lexware lock is asked again after this pause.
-LOCK_BUSY_PAUSE = timedelta(seconds=30)
-# After an error that cleared nothing up (a refused credential that still holds).
-ERROR_PAUSE = timedelta(minutes=1)
-
-
-class ExportScope(NamedTuple):
-    """Which posted customer invoices an export covers: a period or a selection."""
-
-    company_id: int
-    move_types: tuple
-    move_ids: tuple  # empty: the period
-    date_from: date
-    date_to: date
-
-
-def select_moves(env, scope, columns, where=(), tail="", params=None):
-    """Run `SELECT columns` over the posted invoices of `scope`, each joined with its
-    transfer row (`m`, `t`), in one query: no records are loaded, so 10,000 invoices cost
-    a few megabytes at most. `where` adds conditions, `params` their values."""
-    if not scope.move_ids and not (scope.date_from and scope.date_to):
-        return []
-    env["account.move"].flush_model(["company_id", "state", "move_type", "invoice_date", "name"])
-    env["lexware.transfer"].flush_model(
-        ["move_id", "state", "voucher_id", "outcome_unknown", "export_run_id"]
-    )
-    conditions = ["m.company_id = %(company)s", "m.state = 'posted'", "m.move_type IN %(types)s"]
-    values = {"company": scope.company_id, "types": scope.move_types, **(params or {})}
-    if scope.move_ids:
-        conditions.append("m.id IN %(ids)s")
-        values["ids"] = scope.move_ids
-    else:
-        conditions.append("m.invoice_date BETWEEN %(date_from)s AND %(date_to)s")
-        values.update(date_from=scope.date_from, date_to=scope.date_to)
-    # lexware_transfer holds one row per invoice at most (unique move_id).
-    query = f"""
-        SELECT {columns}
-          FROM account_move m
-     LEFT JOIN lexware_transfer t ON t.move_id = m.id
-         WHERE {" AND ".join([*conditions, *where])}
-         {tail}
-    """  # noqa: S608 (constant SQL parts; the values go as parameters)
-    env.cr.execute(query, values)
-    return env.cr.fetchall()
-
-
-def _voucher_date(value):
-    """The date part of a voucherlist date (RFC 3339 at midnight in Berlin), or None."""
-    try:
-        return date.fromisoformat((value or "")[:10])
-    except ValueError:
-        return None
-
-
-def _month_end(day):
-    return day + relativedelta(day=31)
-
-
-class Candidate(NamedTuple):
-    move_id: int
-    move_type: str
-    number: str
-    transfer_id: int | None
 
 
 class LexwareTransfer(models.Model):
@@ -424,299 +325,47 @@ class LexwareExportRun(models.Model):
             date_to=self.date_to,
         )
 
-    # -- the cron -------------------------------------------------------------------------
+    # -- starting -------------------------------------------------------------------------
 
     @api.model
-    def _cron_export(self):
-        """Work the runs that ask Lexware, one company at a time, while the run has time
-        for a request (the transfer's clock: the worst case of one request fits in the
-        cron worker's real-time limit)."""
-        transfers = self.env["lexware.transfer"]
-        clock = transfers._lexware_clock()
-        pages = 0
-        skipped_companies = set()
-        while clock.row_deadline() is not None:
-            run = self._lexware_next_run(skipped_companies)
-            if run is None:
-                break
-            skipped_companies.add(run.company_id.id)
-            company_lock = take_company_lock(self.env, run.company_id.id)
-            if company_lock is None:
-                # The transfer is talking to Lexware for this company: the two share
-                # its rate limit, so the run asks again shortly.
-                transfers._lexware_rollback()
-                run._lexware_trigger(at=fields.Datetime.now() + LOCK_BUSY_PAUSE)
-                continue
-            try:
-                run = run.with_context(lang=run._lexware_lang())
-                pages += run._lexware_work(company_lock, clock)
-            finally:
-                company_lock.close()
-        if clock.out_of_time() and self._lexware_due_count():
-            # As the transfer's cron: never report work left, which Odoo would run again
-            # within the same watchdog period; a fresh run, triggered at once, goes on.
-            if clock.fresh_run_has_time():
-                self._lexware_trigger()
-            else:
-                _logger.warning(
-                    "Lexware: the cron's real-time limit of %s s leaves no time to ask "
-                    "Lexware safely (%s s are needed); raise limit_time_real_cron",
-                    clock.limit,
-                    clock.fresh_run_needs(),
-                )
-        self.env["ir.cron"]._notify_progress(done=pages, remaining=0)
-        self._lexware_schedule_next()
-        transfers._lexware_commit()
-        return pages
-
-    def _lexware_due_sql(self):
-        # The oldest unfinished run of a company goes first: one export per company at a
-        # time, so that two never count or queue the same invoices.
-        return f"""
-            r.state = 'checking'
-            AND {CONNECTED_SQL}
-            AND (r.next_check_at IS NULL OR r.next_check_at <= %(now)s)
-            AND NOT EXISTS (
-                SELECT 1 FROM lexware_export_run o
-                 WHERE o.company_id = r.company_id AND o.state = 'checking' AND o.id < r.id
-            )
-        """
-
-    @api.model
-    def _lexware_next_run(self, skipped_companies):
-        self.env.flush_all()
-        self.env.cr.execute(
-            f"""
-            SELECT r.id FROM lexware_export_run r
-              JOIN res_company c ON c.id = r.company_id
-             WHERE {self._lexware_due_sql()}
-               AND r.company_id NOT IN %(skipped)s
-             ORDER BY r.id
-             LIMIT 1
-               FOR UPDATE OF r SKIP LOCKED
-            """,  # noqa: S608 (fixed SQL, parameters bound)
-            {"now": fields.Datetime.now(), "skipped": tuple(skipped_companies) or (0,)},
-        )
-        found = self.env.cr.fetchone()
-        return self.sudo().browse(found[0]) if found else None
-
-    @api.model
-    def _lexware_due_count(self):
-        self.env.flush_all()
-        self.env.cr.execute(
-            f"""
-            SELECT count(*) FROM lexware_export_run r
-              JOIN res_company c ON c.id = r.company_id
-             WHERE {self._lexware_due_sql()}
-            """,  # noqa: S608 (fixed SQL, parameters bound)
-            {"now": fields.Datetime.now()},
-        )
-        return self.env.cr.fetchone()[0]
-
-    @api.model
-    def _lexware_schedule_next(self):
-        """Wake the cron when the next waiting run is due."""
-        upcoming = self.sudo().search(
-            [("state", "=", "checking"), ("next_check_at", ">", fields.Datetime.now())],
-            order="next_check_at",
-            limit=1,
-        )
-        if upcoming:
-            self._lexware_trigger(at=upcoming.next_check_at)
-
-    def _lexware_work(self, company_lock, clock):
-        """Ask Lexware page by page until the period is checked or the time is up, then
-        queue the rest; answer the pages asked. Lexware's refusals land on the run."""
-        self.ensure_one()
-        transfers = self.env["lexware.transfer"]
-        pages = 0
-        try:
-            client = self.company_id.sudo()._lexware_client()
-            while self.check_from and self.check_from <= self.date_to:
-                deadline = clock.row_deadline()
-                if deadline is None:
-                    return pages
-                # No request, retry or pause of this page runs past the worker's limit.
-                client.set_deadline(deadline)
-                self.invalidate_recordset(["state"])
-                if self.state != "checking":
-                    # Stopped by the accountant meanwhile.
-                    return pages
-                if not still_locked(company_lock):
-                    _logger.warning(
-                        "Lexware export run %s: lost the lock of company %s; stopping",
-                        self.id,
-                        self.company_id.id,
-                    )
-                    transfers._lexware_rollback()
-                    return pages
-                self._lexware_check_page(client)
-                pages += 1
-                transfers._lexware_commit()
-        except LexwareOutOfTimeError:
-            # The run's time is up, not Lexware's: a fresh run asks this page again.
-            transfers._lexware_rollback()
-            clock.ran_out = True
-            return pages
-        except LexwareAuthError as error:
-            transfers._lexware_rollback()
-            self.company_id.sudo()._lexware_authorization_lost(error)
-            self._lexware_wait(self._lexware_refused_words(error), ERROR_PAUSE)
-            return pages
-        except UserError as error:
-            # Not connected (any more): the run waits for an administrator.
-            transfers._lexware_rollback()
-            self._lexware_wait(str(error.args[0] if error.args else error), ERROR_PAUSE)
-            return pages
-        except LexwareError as error:
-            transfers._lexware_rollback()
-            self._lexware_retry_later(self.env["lexware.messages"]._trouble_words(error))
-            return pages
-        except Exception as error:  # pylint: disable=broad-exception-caught
-            # A bug or a database hiccup must not stop the other companies' runs.
-            _logger.exception("Lexware export run %s failed unexpectedly", self.id)
-            transfers._lexware_rollback()
-            self._lexware_retry_later(
-                self.env._("Unexpected error (%(error)s).", error=type(error).__name__)
-            )
-            return pages
-        company_lock.close()
-        self._lexware_queue_rest()
-        return pages
-
-    def _lexware_lang(self):
-        """The cron runs without a language: the run speaks that of who started it, else
-        the company's."""
-        self.ensure_one()
-        for lang in (self.user_id.lang, self.company_id.partner_id.lang):
-            if lang and self.env["res.lang"]._get_code(lang):
-                return lang
-        return "en_US"
-
-    def _lexware_refused_words(self, error):
-        company = self.company_id.sudo()
-        if isinstance(error, LexwareAccessDenied):
-            return self.env._(
-                "%(problem)s The export goes on once an administrator has connected again.",
-                problem=self.env["lexware.messages"]._access_denied_words(error),
-            )
-        return self.env._(
-            "Lexware refused the connection of %(company)s. The export goes on once an "
-            "administrator has connected it again in the settings.",
-            company=company.name,
-        )
-
-    def _lexware_wait(self, reason, pause):
-        """The run waits with `reason`; the cron looks again after `pause` at the earliest
-        (and only once the company is connected)."""
-        self.write({"problem": reason, "next_check_at": fields.Datetime.now() + pause})
-        self.env["lexware.transfer"]._lexware_commit()
-
-    def _lexware_retry_later(self, reason):
-        """Lexware's trouble passes: ask again with a growing pause, never give up (the
-        accountant sees the reason and may stop the run)."""
-        delay = RETRY_DELAYS[min(self.check_attempts, len(RETRY_DELAYS) - 1)]
-        next_check = fields.Datetime.now() + delay
-        self.write(
+    def _lexware_start(self, scope, kind):
+        """Create the run of the wizard's period and options (`scope`, `kind` one of
+        `EXPORT_KINDS`) and hand it to the cron, which asks Lexware and queues the rest:
+        a year of invoices takes minutes at Lexware's rate limit, longer than an HTTP
+        request may."""
+        span = self._lexware_span(scope)
+        run = self.create(
             {
-                "problem": self.env._(
-                    "Lexware could not tell which invoices it already has: %(reason)s "
-                    "Odoo asks again later.",
-                    reason=reason,
-                ),
-                "next_check_at": next_check,
-                "check_attempts": self.check_attempts + 1,
+                "company_id": scope.company_id,
+                "user_id": self.env.user.id,
+                "date_from": span.first,
+                "date_to": span.last,
+                "move_types": kind,
+                "from_selection": bool(scope.move_ids),
+                "selected_move_ids": [fields.Command.set(list(scope.move_ids))],
+                # Nothing Odoo never sent: nothing to look for in Lexware.
+                "check_from": span.first if span.never_sent else False,
             }
         )
-        self.env["lexware.transfer"]._lexware_commit()
-        _logger.info("Lexware export run %s asks again at %s: %s", self.id, next_check, reason)
+        run._lexware_trigger()
+        return run
 
-    # -- asking Lexware -------------------------------------------------------------------
-
-    def _lexware_voucher_types(self):
-        return tuple(
-            sorted(
-                voucher_type(move_type == "out_refund") for move_type in MOVE_TYPES[self.move_types]
-            )
+    @api.model
+    def _lexware_span(self, scope):
+        """The period, or the dates the selected invoices span, and how many of its
+        invoices Odoo never sent."""
+        span = ExportSpan._make(
+            select_moves(
+                self.env,
+                scope,
+                "min(m.invoice_date), max(m.invoice_date), "
+                f"count(*) FILTER (WHERE {NEVER_SENT_SQL})",
+            )[0]
         )
-
-    def _lexware_check_page(self, client):
-        """Ask the next page, mark what it holds, and move on: one committed step."""
-        answer = self._lexware_next_answer(client)
-        entries = answer.get("content") or []
-        found = self._lexware_mark_found(entries)
-        values = {
-            "checked_count": self.checked_count + len(entries),
-            "found_count": self.found_count + found,
-            "problem": False,
-            "next_check_at": False,
-            "check_attempts": 0,
-        }
-        if answer.get("last", True) or self.check_page + 1 >= answer.get("totalPages", 0):
-            # The search is through: the next one starts the day after its window.
-            values.update(
-                check_from=self.check_to + timedelta(days=1), check_to=False, check_page=0
-            )
-        else:
-            values["check_page"] = self.check_page + 1
-        self.write(values)
-
-    def _lexware_next_answer(self, client):
-        """The next page; a new search first gets its window (a month, halved while
-        Lexware would not page through all of it)."""
-        if self.check_to:
-            return client.voucherlist_page(
-                self._lexware_voucher_types(),
-                self.check_from,
-                self.check_to,
-                self.check_page,
-                page_size=PAGE_SIZE,
-            )
-        last = min(_month_end(self.check_from), self.date_to)
-        while True:
-            answer = client.voucherlist_page(
-                self._lexware_voucher_types(), self.check_from, last, 0, page_size=PAGE_SIZE
-            )
-            if answer.get("totalElements", 0) <= SEARCH_WINDOW or last <= self.check_from:
-                break
-            last = self.check_from + (last - self.check_from) // 2
-        self.write({"check_to": last, "check_page": 0})
-        return answer
-
-    def _lexware_mark_found(self, entries):
-        """Mark the invoices of the run Odoo never sent that `entries` list under their
-        number as found in Lexware; answer how many."""
-        window = (self.check_from, self.check_to)
-        vouchers = {}
-        for entry in entries:
-            day = _voucher_date(entry.get("voucherDate"))
-            if day is None or not window[0] <= day <= window[1]:
-                continue
-            vouchers.setdefault((entry.get("voucherType"), entry.get("voucherNumber")), entry)
-        if not vouchers:
-            return 0
-        found = []
-        for candidate in self._lexware_candidates({number for _type, number in vouchers}):
-            wanted = voucher_type(candidate.move_type == "out_refund")
-            voucher = vouchers.get((wanted, candidate.number))
-            if voucher:
-                found.append(
-                    FoundVoucher(candidate.move_id, candidate.transfer_id, voucher.get("id"))
-                )
-        if not found:
-            return 0
-        return len(self.env["lexware.transfer"].sudo()._lexware_mark_found_in_lexware(found))
-
-    def _lexware_candidates(self, numbers):
-        """The run's invoices with one of `numbers` that Odoo never sent itself."""
-        rows = select_moves(
-            self.env,
-            self._lexware_scope(),
-            "m.id, m.move_type, m.name, t.id",
-            where=("m.name IN %(numbers)s", NEVER_SENT_SQL),
-            params={"numbers": tuple(numbers)},
-        )
-        return [Candidate(*row) for row in rows]
+        if scope.move_ids:
+            first = span.first or fields.Date.context_today(self)
+            return ExportSpan(first, span.last or first, span.never_sent)
+        return ExportSpan(scope.date_from, scope.date_to, span.never_sent)
 
     # -- queueing -------------------------------------------------------------------------
 

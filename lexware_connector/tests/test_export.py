@@ -9,8 +9,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from ..lexware import LexwareAccessDenied, LexwareClient, LexwareRetryableError
-from ..models import lexware_export_run as export_run
-from ..models.lexware_transfer import ADVISORY_LOCK_KEY, RunClock
+from ..models import lexware_export_run_check as export_check
+from ..models.lexware_transfer import ADVISORY_LOCK_KEY, FoundVoucher, RunClock
 from .common import SANDBOX_API_KEY as API_KEY
 from .common import LexwareSandboxCase
 
@@ -223,7 +223,7 @@ class TestExportLexwareFirst(ExportCase):
         invoices = [self._invoice(day) for _i in range(5)]
         voucher_ids = [self._book_by_hand(invoice.name, day) for invoice in invoices[:3]]
         # Two vouchers a page: each page's invoices are marked before the next is asked.
-        with patch.object(export_run, "PAGE_SIZE", 2):
+        with patch.object(export_check, "PAGE_SIZE", 2):
             run = self._export(day, day)
         self.assertEqual(run.checked_count, 3)
 
@@ -403,10 +403,10 @@ class TestExportOdoosOwnFailures(ExportCase):
             ]
         )
         found = [
-            export_run.FoundVoucher(invoice.id, row.id, voucher_id)
+            FoundVoucher(invoice.id, row.id, voucher_id)
             for invoice, row, voucher_id in zip(invoices[:2], rows, voucher_ids[:2], strict=True)
         ]
-        found.append(export_run.FoundVoucher(invoices[2].id, None, voucher_ids[2]))
+        found.append(FoundVoucher(invoices[2].id, None, voucher_ids[2]))
         marked = transfers._lexware_mark_found_in_lexware(found)
         self.assertEqual(marked, {invoices[2].id})
         self.assertEqual(rows.mapped("state"), ["failed", "failed"])
@@ -444,7 +444,7 @@ class TestExportInTheBackground(ExportCase):
             clock.pages -= 1
 
         with (
-            patch.object(export_run, "PAGE_SIZE", 2),
+            patch.object(export_check, "PAGE_SIZE", 2),
             patch.object(transfers, "_lexware_clock", return_value=clock),
             patch.object(
                 type(runs), "_lexware_check_page", autospec=True, side_effect=counted_page
@@ -490,7 +490,7 @@ class TestExportInTheBackground(ExportCase):
             return original(client, *args, **kwargs)
 
         with (
-            patch.object(export_run, "PAGE_SIZE", 2),
+            patch.object(export_check, "PAGE_SIZE", 2),
             patch.object(LexwareClient, "voucherlist_page", cut_off_at_the_second_page),
         ):
             self._run_cron()

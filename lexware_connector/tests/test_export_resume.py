@@ -11,7 +11,7 @@ from unittest.mock import patch
 from odoo import Command
 
 from ..lexware import LexwareClient
-from ..models import lexware_export_run as export_run
+from ..models import lexware_export_run_check as export_check
 from .committed import CommittedCase
 
 DAY = date(2009, 9, 9)
@@ -38,7 +38,7 @@ class TestExportKilledMidway(CommittedCase):
             return original(client, *args, **kwargs)
 
         with (
-            patch.object(export_run, "PAGE_SIZE", 2),
+            patch.object(export_check, "PAGE_SIZE", 2),
             patch.object(LexwareClient, "voucherlist_page", dies_at_the_second_page),
         ):
             worker = self._committed_env()

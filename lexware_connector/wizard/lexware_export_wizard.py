@@ -1,3 +1,6 @@
+"""The export wizard: collects the period (or the invoices selected in the list) and the
+options, previews what they cover, and hands them to a `lexware.export.run`."""
+
 from datetime import date
 from typing import NamedTuple
 
@@ -6,16 +9,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..models.lexware_export_run import EXPORT_KINDS, MOVE_TYPES, ExportScope, select_moves
-from ..models.lexware_states import FAILED, NEVER_SENT_SQL, SENT, WAITING_STATES, is_connected
-
-
-class ExportSpan(NamedTuple):
-    """The days an export covers, and how many of its invoices Odoo never sent."""
-
-    first: date | None
-    last: date | None
-    never_sent: int
+from ..models.lexware_export_scope import EXPORT_KINDS, MOVE_TYPES, ExportScope, select_moves
+from ..models.lexware_states import FAILED, SENT, WAITING_STATES, is_connected
 
 
 class PreviewGroup(NamedTuple):
@@ -26,9 +21,14 @@ class PreviewGroup(NamedTuple):
     count: int
 
 
+class Period(NamedTuple):
+    first: date
+    last: date
+
+
 def _last_month(today):
     first = today.replace(day=1) - relativedelta(months=1)
-    return first, today.replace(day=1) - relativedelta(days=1)
+    return Period(first, today.replace(day=1) - relativedelta(days=1))
 
 
 class LexwareExportWizard(models.TransientModel):
@@ -41,13 +41,13 @@ class LexwareExportWizard(models.TransientModel):
     date_from = fields.Date(
         string="From",
         required=True,
-        default=lambda self: _last_month(fields.Date.context_today(self))[0],
+        default=lambda self: _last_month(fields.Date.context_today(self)).first,
         help="First invoice date of the period, included.",
     )
     date_to = fields.Date(
         string="To",
         required=True,
-        default=lambda self: _last_month(fields.Date.context_today(self))[1],
+        default=lambda self: _last_month(fields.Date.context_today(self)).last,
         help="Last invoice date of the period, included.",
     )
     move_types = fields.Selection(
@@ -157,12 +157,8 @@ class LexwareExportWizard(models.TransientModel):
             )
 
     def action_export(self):
-        """Create the export run and hand it to the cron; answer at once, opening the run.
-
-        The cron asks Lexware which numbers it holds, marks those as sent and queues the
-        rest: a year of invoices takes minutes at Lexware's rate limit, longer than an
-        HTTP request may.
-        """
+        """Hand the period and the options to a new export run, which asks Lexware and
+        queues in the background; answer at once, opening the run."""
         self.ensure_one()
         self._lexware_check_access()
         company = self.company_id
@@ -176,33 +172,5 @@ class LexwareExportWizard(models.TransientModel):
             )
         if not self.move_ids and self.date_from > self.date_to:
             raise UserError(self.env._("The period ends before it starts."))
-        span = self._lexware_period()
-        run = self.env["lexware.export.run"].create(
-            {
-                "company_id": company.id,
-                "user_id": self.env.user.id,
-                "date_from": span.first,
-                "date_to": span.last,
-                "move_types": self.move_types,
-                "from_selection": bool(self.move_ids),
-                "selected_move_ids": [fields.Command.set(self.move_ids._origin.ids)],
-                # Nothing Odoo never sent: nothing to look for in Lexware.
-                "check_from": span.first if span.never_sent else False,
-            }
-        )
-        run._lexware_trigger()
+        run = self.env["lexware.export.run"]._lexware_start(self._lexware_scope(), self.move_types)
         return run._lexware_started_notification()
-
-    def _lexware_period(self):
-        """The period, or the dates the selected invoices span, and how many of its
-        invoices Odoo never sent."""
-        span = ExportSpan._make(
-            self._lexware_select(
-                "min(m.invoice_date), max(m.invoice_date), "
-                f"count(*) FILTER (WHERE {NEVER_SENT_SQL})"
-            )[0]
-        )
-        if self.move_ids:
-            first = span.first or fields.Date.context_today(self)
-            return ExportSpan(first, span.last or first, span.never_sent)
-        return ExportSpan(self.date_from, self.date_to, span.never_sent)
