@@ -1,5 +1,7 @@
 from . import (
     account_move,
+    account_move_guard,
+    account_move_voucher,
     account_tax,
     lexware_export_run,
     lexware_export_run_check,

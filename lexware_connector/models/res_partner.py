@@ -1,6 +1,7 @@
 """A customer's Lexware contact, kept per company."""
 
 import logging
+from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
@@ -18,6 +19,13 @@ CONTACT_FIELDS = frozenset({"lexware_contact_id", "lexware_contact_unsure"})
 
 class LexwareContactUnsureError(LexwareRetryableError):
     """The contact POST's outcome is unknown: the contact may exist, the voucher does not."""
+
+
+class EnsuredContact(NamedTuple):
+    """The contact an invoice goes to: its id, None for the collective contact."""
+
+    contact_id: str | None
+    created: bool  # created in Lexware just now
 
 
 class ResPartner(models.Model):
@@ -75,7 +83,7 @@ class ResPartner(models.Model):
         return not self.is_company and not self.vat
 
     def _lexware_ensure_contact(self, company, client, needs_real_contact, commit):
-        """(contact id or None for the collective contact, created now?) for `company`.
+        """The `EnsuredContact` of `company` for this customer.
 
         `self` is the commercial partner. A new contact's id is committed at once, so a
         crash afterwards does not create the contact a second time.
@@ -87,15 +95,15 @@ class ResPartner(models.Model):
             and company.lexware_use_collective_contact
             and partner._lexware_is_private()
         ):
-            return None, False
+            return EnsuredContact(None, False)
         if partner.lexware_contact_id:
-            return partner.lexware_contact_id, False
+            return EnsuredContact(partner.lexware_contact_id, False)
         if partner.lexware_contact_unsure:
             found = partner._lexware_find_contact(client)
             if found:
                 partner.write({"lexware_contact_id": found, "lexware_contact_unsure": False})
                 commit()
-                return found, False
+                return EnsuredContact(found, False)
         payload = build_contact(partner._lexware_contact_data())
         try:
             answer = client.create_contact(payload)
@@ -110,7 +118,7 @@ class ResPartner(models.Model):
             ) from None
         partner.write({"lexware_contact_id": answer["id"], "lexware_contact_unsure": False})
         commit()
-        return answer["id"], True
+        return EnsuredContact(answer["id"], True)
 
     def _lexware_find_contact(self, client):
         """The id of the contact an earlier, unconfirmed POST created, or None."""
