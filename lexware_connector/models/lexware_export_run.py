@@ -402,6 +402,12 @@ class LexwareExportRun(models.Model):
                 "problem": False,
             }
         )
+        self._lexware_tell_queued(queued)
+        self._lexware_check_settled()
+        transfers._lexware_commit()
+
+    def _lexware_tell_queued(self, queued):
+        """Say in the chatter, and in the log, what the run queued and skipped."""
         self.message_post(
             body=self.env._(
                 "Lexware was asked: %(checked)s vouchers of the period listed, %(found)s "
@@ -425,5 +431,3 @@ class LexwareExportRun(models.Model):
             self.skipped_count,
             self.queued_elsewhere_count,
         )
-        self._lexware_check_settled()
-        transfers._lexware_commit()

@@ -60,6 +60,8 @@ class Candidate(NamedTuple):
 class LexwareExportRun(models.Model):
     _inherit = "lexware.export.run"
 
+    # -- the cron -------------------------------------------------------------------------
+
     @api.model
     def _cron_export(self):
         """Work the runs that ask Lexware, one company at a time, while the run has time
@@ -226,6 +228,8 @@ class LexwareExportRun(models.Model):
             if lang and self.env["res.lang"]._get_code(lang):
                 return lang
         return "en_US"
+
+    # -- waiting --------------------------------------------------------------------------
 
     def _lexware_refused_words(self, error):
         company = self.company_id.sudo()
