@@ -62,7 +62,9 @@ COLUMNS = (
     "Brutto",
     "Kontakt",
     "Status",
+    "Offen",
     "Beleg",
+    "Zahlung",
 )
 
 
@@ -89,10 +91,31 @@ def _voucher_row(row):
         f"<td class='num'>{_money(row['tax'])}</td>"
         f"<td class='num'>{_money(row['gross'])}</td>"
         f"<td>{escape(row['contact'])}</td>"
-        f"<td>{escape(row['status'])}</td>"
+        f"<td class='status'>{escape(row['status'])}</td>"
+        f"<td class='num open'>{_money(row['open'])}</td>"
         f"<td>{links}</td>"
+        f"<td>{_payment_forms(row) if row['payable'] else ''}</td>"
     )
     return f"<tr data-id='{escape(row['id'])}'>{cells}</tr>"
+
+
+def _payment_forms(row):
+    """What the web app's bank reconciliation does: pay in full, pay a part, settle with a
+    cash discount (Skonto), or void. Amounts take a decimal point or comma."""
+    action = f"/vouchers/{escape(row['id'])}"
+    return (
+        f'<form method="post" action="{action}/pay" class="pay-full">'
+        '<button type="submit">Bezahlt</button></form>'
+        f'<form method="post" action="{action}/pay" class="pay-part">'
+        '<input name="amount" size="7" placeholder="Betrag" required>'
+        '<button type="submit">Teilzahlung</button></form>'
+        f'<form method="post" action="{action}/pay" class="pay-discount">'
+        '<input name="amount" size="7" placeholder="Betrag" required>'
+        '<input name="discount" size="6" placeholder="Skonto" required>'
+        '<button type="submit">Mit Skonto</button></form>'
+        f'<form method="post" action="{action}/void" class="void">'
+        '<button type="submit">Stornieren</button></form>'
+    )
 
 
 def _money(value):
