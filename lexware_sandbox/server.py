@@ -90,6 +90,11 @@ class SandboxServer:
             daemon=True,
         )
         self._thread.start()
+        # The signing key is made once per process; in the background, so that starting
+        # stays quick and the first delivery seldom waits for it.
+        threading.Thread(
+            target=webhooks.private_key, name="lexware-sandbox-key", daemon=True
+        ).start()
         return self
 
     def stop(self):
