@@ -4,12 +4,14 @@ Lexware signs each delivery with its own RSA key: header `X-Lxo-Signature`, base
 RSA-SHA512 PKCS#1 v1.5 signature over the raw body. The sandbox does the same with a key
 pair of its own, whose public key `/_sandbox/webhook-public-key` publishes.
 
-A delivery is retried with growing pauses when the callback does not answer 2xx, and a 404
-answer deletes the subscription, as Lexware does. Each attempt is kept in a log for tests.
+A delivery is retried with growing pauses when the callback does not answer 2xx; a 404
+answer or a host name that does not resolve deletes the subscription, as Lexware does.
+Each attempt is kept in a log for tests.
 """
 
 import base64
 import json
+import socket
 import threading
 import time
 import uuid
@@ -132,12 +134,13 @@ class Dispatcher:
         signature = sign(raw)
         attempts = 1 + max(int(self.settings.webhook_retries), 0)
         for attempt in range(1, attempts + 1):
-            status, problem = self._post(subscription["callbackUrl"], raw, signature)
+            status, problem, unknown_host = self._post(subscription["callbackUrl"], raw, signature)
             self._record(delivery_id, subscription, raw, signature, attempt, status, problem)
             if status is not None and 200 <= status < 300:
                 return
-            if status == 404:
-                # Lexware drops a subscription whose callback answers 404.
+            if status == 404 or unknown_host:
+                # Lexware drops a subscription whose callback answers 404 or whose host
+                # name does not resolve.
                 self.store.delete_event_subscription(subscription["subscriptionId"])
                 return
             pause = self.settings.webhook_retry_pause_s * 2 ** (attempt - 1)
@@ -145,7 +148,8 @@ class Dispatcher:
                 return
 
     def _post(self, url, raw, signature):
-        """(HTTP status or None, problem or None) of one attempt."""
+        """(HTTP status or None, problem or None, whether the host name did not resolve)
+        of one attempt."""
         request = urlrequest.Request(
             url,
             data=raw,
@@ -154,11 +158,12 @@ class Dispatcher:
         )
         try:
             with _OPENER.open(request, timeout=self.settings.webhook_timeout_s) as answer:
-                return answer.status, None
+                return answer.status, None, False
         except urlerror.HTTPError as answer:
-            return answer.code, None
+            return answer.code, None, False
         except (OSError, ValueError) as problem:
-            return None, f"{type(problem).__name__}: {problem}"
+            unknown_host = isinstance(getattr(problem, "reason", None), socket.gaierror)
+            return None, f"{type(problem).__name__}: {problem}", unknown_host
 
     def _record(self, delivery_id, subscription, raw, signature, attempt, status, problem):
         entry = {

@@ -244,3 +244,12 @@ def test_revoking_over_oauth_tells_the_subscribers_too(api, hooked, receiver):
     assert answer.status_code == 200
     [(_path, _headers, raw)] = receiver.wait_for(1)
     assert json.loads(raw)["resourceId"] == connection_id
+
+
+def test_a_callback_host_that_does_not_resolve_deletes_the_subscription(api, hooked):
+    subscribe(api, "payment.changed", "https://callback.invalid/lexware/webhook")
+    hooked.pay(booked(api), 19.0)
+    assert hooked.wait_for_deliveries()
+    [entry] = hooked.webhook_deliveries()
+    assert entry["status"] is None
+    assert api.get("/v1/event-subscriptions").json() == {"content": []}
