@@ -32,7 +32,8 @@ Test controls, in Python on a `SandboxServer` and over HTTP under `/_sandbox/`
   `webhook_deliveries()` / `GET /_sandbox/webhook-deliveries?wait=seconds` (every attempt);
   `wait_for_deliveries()`; `event_subscriptions()` / `GET /_sandbox/event-subscriptions`.
   Settings: `webhook_http_allowed` (default off: https callbacks only),
-  `webhook_retries` (3), `webhook_retry_pause_s` (0.5, doubling), `webhook_timeout_s` (5).
+  `webhook_retries` (3), `webhook_retry_pause_s` (0.5, doubling), `webhook_timeout_s` (5),
+  through `configure(...)`, `POST /_sandbox/config`, or the settings page at `/settings`.
 - `add_organization(name, tax_type, small_business, api_key, e_invoice,
   distance_sales)` / `POST /_sandbox/organizations`; `expire_access_tokens()`,
   `revoke_connection(id)`, `revoke_all()`; `vouchers()`, `contacts()`, `counters()`.

@@ -175,6 +175,8 @@ class SandboxApp:
             return self.serve_file(path.removeprefix("/files/"))
         if path.startswith(VOUCHER_PERMALINK) and request.method == "GET":
             return self.serve_voucher(path.removeprefix(VOUCHER_PERMALINK))
+        if path == "/settings":
+            return self.settings_endpoint(request)
         if path.startswith("/vouchers/") and request.method == "POST":
             return self.voucher_action(request, path.removeprefix("/vouchers/"))
         return Response(web.error_page("Nicht gefunden"), 404, content_type="text/html")
@@ -305,6 +307,24 @@ class SandboxApp:
             return Response(web.error_page(str(error)), 400, content_type="text/html")
         back = request.referrer or "/"
         return Response(status=303, headers={"Location": back})
+
+    def settings_endpoint(self, request):
+        """The settings page: the webhook switches, as `/_sandbox/config` sets them too."""
+        if request.method == "POST":
+            form = request.form
+            try:
+                self.sandbox.configure(
+                    webhook_http_allowed=bool(form.get("webhook_http_allowed")),
+                    webhook_retries=int(form.get("webhook_retries", "")),
+                    webhook_retry_pause_s=float(form.get("webhook_retry_pause_s", "")),
+                    webhook_timeout_s=float(form.get("webhook_timeout_s", "")),
+                )
+            except ValueError:
+                page = web.error_page("Ungültige Einstellung")
+                return Response(page, 400, content_type="text/html")
+            return Response(status=303, headers={"Location": "/settings"})
+        page = web.settings_page(self.settings, self.store.event_subscriptions())
+        return Response(page, content_type="text/html")
 
     def serve_file(self, file_id):
         found = self.store.file(file_id)

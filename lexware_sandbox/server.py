@@ -145,6 +145,12 @@ class SandboxServer:
         self.injector.configure(**{k: v for k, v in options.items() if k in fault_keys})
         if options.get("tax_tolerance", "strict") not in TAX_TOLERANCES:
             raise ValueError(f"tax_tolerance is one of {', '.join(TAX_TOLERANCES)}")
+        if (
+            options.get("webhook_retries", 0) < 0
+            or options.get("webhook_retry_pause_s", 0) < 0
+            or options.get("webhook_timeout_s", 1) <= 0
+        ):
+            raise ValueError("webhook retries and pauses are never negative, timeouts positive")
         for key in settings_keys & set(options):
             setattr(self.settings, key, options[key])
 

@@ -74,10 +74,37 @@ def voucher_page(rows):
     body_rows = "".join(_voucher_row(row) for row in rows)
     body = (
         "<h1>Lexware Sandbox: empfangene Belege</h1>"
+        "<p><a href='/settings'>Einstellungen</a></p>"
         f"<p id='count'>{len(rows)} Belege</p>"
         f"<table id='vouchers'><thead><tr>{head}</tr></thead><tbody>{body_rows}</tbody></table>"
     )
     return page("Lexware Sandbox", body)
+
+
+def settings_page(settings, subscriptions):
+    """The webhook switches, and the event subscriptions deliveries go to."""
+    checked = " checked" if settings.webhook_http_allowed else ""
+    items = "".join(
+        f"<li>{escape(sub['eventType'])} → {escape(sub['callbackUrl'])}</li>"
+        for sub in subscriptions
+    )
+    body = (
+        "<h1>Lexware Sandbox: Einstellungen</h1>"
+        '<form method="post" action="/settings" id="settings">'
+        '<p><label><input type="checkbox" name="webhook_http_allowed" value="1"'
+        f"{checked}> Webhooks auch an http-Adressen (Lexware ruft nur https auf)</label></p>"
+        '<p><label>Wiederholungen <input name="webhook_retries" size="3" '
+        f'value="{settings.webhook_retries}"></label> '
+        '<label>erste Pause (s) <input name="webhook_retry_pause_s" size="5" '
+        f'value="{settings.webhook_retry_pause_s}"></label> '
+        '<label>Zeitlimit (s) <input name="webhook_timeout_s" size="5" '
+        f'value="{settings.webhook_timeout_s}"></label></p>'
+        '<button type="submit">Speichern</button></form>'
+        f"<h2>Event-Abonnements</h2><ul id='subscriptions'>{items}</ul>"
+        "<p><a href='/_sandbox/webhook-public-key'>Öffentlicher Schlüssel</a> · "
+        "<a href='/_sandbox/webhook-deliveries'>Zustellungen</a> · <a href='/'>Belege</a></p>"
+    )
+    return page("Lexware Sandbox: Einstellungen", body)
 
 
 def _voucher_row(row):

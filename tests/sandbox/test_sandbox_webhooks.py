@@ -253,3 +253,32 @@ def test_a_callback_host_that_does_not_resolve_deletes_the_subscription(api, hoo
     [entry] = hooked.webhook_deliveries()
     assert entry["status"] is None
     assert api.get("/v1/event-subscriptions").json() == {"content": []}
+
+
+def test_the_settings_page_switches_http_callbacks_and_lists_subscriptions(api, sandbox):
+    http = "http://127.0.0.1:8069/lexware/webhook"
+    page = requests.get(sandbox.url + "/settings", timeout=5)
+    assert page.status_code == 200
+    assert 'name="webhook_http_allowed" value="1">' in page.text
+    form = {"webhook_retries": "1", "webhook_retry_pause_s": "0.1", "webhook_timeout_s": "2"}
+    saved = requests.post(
+        sandbox.url + "/settings",
+        data={**form, "webhook_http_allowed": "1"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert saved.status_code == 303
+    assert (sandbox.settings.webhook_http_allowed, sandbox.settings.webhook_retries) == (True, 1)
+    assert subscribe(api, "payment.changed", http).status_code == 200
+    assert http in requests.get(sandbox.url + "/settings", timeout=5).text
+    requests.post(sandbox.url + "/settings", data=form, timeout=5)
+    assert sandbox.settings.webhook_http_allowed is False
+    bad = requests.post(
+        sandbox.url + "/settings", data={**form, "webhook_retries": "-1"}, timeout=5
+    )
+    assert bad.status_code == 400
+    assert sandbox.settings.webhook_retries == 1
+    refused = requests.post(
+        sandbox.url + "/_sandbox/config", json={"webhook_timeout_s": 0}, timeout=5
+    )
+    assert refused.status_code == 400
