@@ -284,7 +284,7 @@ class SandboxServer:
         HTTP status (None when no answer came), error, raw body and signature."""
         return self.webhooks.log()
 
-    def wait_for_deliveries(self, timeout=10.0):
+    def wait_for_deliveries(self, timeout=30.0):
         """Wait until no delivery is under way or waiting for a retry; True when so."""
         return self.webhooks.wait_idle(timeout)
 

@@ -114,7 +114,7 @@ class Dispatcher:
         for thread in threads:
             thread.join(self.settings.webhook_timeout_s + 1)
 
-    def wait_idle(self, timeout=10.0):
+    def wait_idle(self, timeout=30.0):
         """Wait until no delivery is under way or pending a retry; True when so."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -43,7 +43,7 @@ def signed(private, body, algorithm=hashes.SHA512):
     return base64.b64encode(private.sign(body, padding.PKCS1v15(), algorithm())).decode()
 
 
-def wait_for_delivery(scripted, count=1, timeout=5.0):
+def wait_for_delivery(scripted, count=1, timeout=30.0):
     deadline = time.monotonic() + timeout
     while len(scripted.received) < count:
         assert time.monotonic() < deadline, f"{len(scripted.received)} deliveries arrived"

@@ -3,7 +3,6 @@ and revoked tokens."""
 
 import base64
 import json
-import time
 
 import pytest
 import requests
@@ -160,12 +159,13 @@ def test_a_delivery_never_holds_up_the_change_that_caused_it(api, hooked, receiv
     subscribe(api, "payment.changed", receiver.url())
     receiver.delay = 1.0
     voucher_id = booked(api)
-    started = time.monotonic()
     answer = requests.post(
         hooked.url + "/_sandbox/pay", json={"voucherId": voucher_id, "amount": 1}, timeout=5
     )
     assert answer.ok
-    assert time.monotonic() - started < 0.5
+    # The callback has not answered yet, and the change is done all the same.
+    assert hooked.webhook_deliveries() == []
+    assert api.get(f"/v1/payments/{voucher_id}").json()["openAmount"] == 118.0
     receiver.wait_for(1)
 
 

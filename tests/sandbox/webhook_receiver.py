@@ -18,8 +18,9 @@ class Receiver:
     def url(self, path="/lexware/webhook"):
         return f"http://127.0.0.1:{self._httpd.server_address[1]}{path}"
 
-    def wait_for(self, count, timeout=5.0):
-        """The first `count` deliveries, waiting for them up to `timeout` seconds."""
+    def wait_for(self, count, timeout=30.0):
+        """The first `count` deliveries, waiting for them up to `timeout` seconds (the first
+        delivery of a test run may wait seconds for the sandbox's new signing key)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
