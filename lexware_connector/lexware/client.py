@@ -27,6 +27,7 @@ from .errors import (
     LexwareOutOfTimeError,
     LexwarePermanentError,
     LexwareRetryableError,
+    LexwareUnexpectedAnswerError,
     denial_reason,
     parse_issues,
 )
@@ -264,6 +265,8 @@ class LexwareClient:
                 if (existing.event_type, existing.callback_url) == (event_type, callback_url):
                     return existing
             raise
+        if not isinstance(stub, dict) or not stub.get("id"):
+            raise LexwareUnexpectedAnswerError("a new event subscription without an id")
         return EventSubscription(
             id=str(stub["id"]),
             event_type=event_type,
