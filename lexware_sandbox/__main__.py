@@ -21,6 +21,11 @@ def parse_args(argv=None):
     parser.add_argument("--client-secret", default="sandbox-secret")
     parser.add_argument("--token-ttl", type=int, default=3600)
     parser.add_argument("--seed", type=int)
+    parser.add_argument(
+        "--webhook-http",
+        action="store_true",
+        help="deliver webhooks to http callbacks too (Lexware calls https only)",
+    )
     return parser.parse_args(argv)
 
 
@@ -40,6 +45,7 @@ def main(argv=None):
         token_ttl=args.token_ttl,
         seed=args.seed,
     )
+    sandbox.configure(webhook_http_allowed=args.webhook_http)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())

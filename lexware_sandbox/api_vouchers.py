@@ -4,8 +4,10 @@ import time
 from datetime import datetime
 
 from . import search
-from .dates import berlin_midnight, parse_date
+from .dates import berlin_midnight, now_berlin, parse_date
 from .errors import ApiError, IssueListError
+from .payments import answer as payment_answer
+from .payments import open_amount
 from .requests_json import json_body, stub
 from .validation import validate_voucher
 
@@ -30,10 +32,11 @@ VOUCHER_STATUSES = {
     "sepadebit",
     "unchecked",
     "draft",
-    "overdue",
     "accepted",
     "rejected",
 }
+# Not a stored status: open and past its due date. Lexware takes it only alone.
+OVERDUE = "overdue"
 COLLECTIVE_CONTACT_NAME = "Sammelkunde"
 
 
@@ -61,8 +64,8 @@ def update(call, voucher_id):
     if stored["voucherStatus"] != "open":
         raise IssueListError([("invalid_value", "voucherStatus")])
     doc = validate_voucher(payload, _contact_finder(call), creating=False, **_rules(call))
-    keep = ("id", "organizationId", "createdDate", "voucherStatus", "paidDate")
-    saved = call.store.replace_doc("vouchers", {**doc, **{k: stored[k] for k in keep}}, version)
+    keep = ("id", "organizationId", "createdDate", "voucherStatus", "paidDate", "paymentItems")
+    saved = call.store.replace_doc("vouchers", {**doc, **{k: stored.get(k) for k in keep}}, version)
     if saved is None:
         raise ApiError(409, "Optimistic locking violation")
     call.counters.add("vouchers_updated")
@@ -102,7 +105,8 @@ def _find(call, voucher_id):
 
 def public_voucher(store, doc):
     """The voucher as GET answers it: dates at Berlin midnight, with its files."""
-    shown = {key: value for key, value in doc.items() if key != "paidDate"}
+    hidden = ("paidDate", "paymentItems")
+    shown = {key: value for key, value in doc.items() if key not in hidden}
     for field in ("voucherDate", "shippingDate", "dueDate"):
         if shown.get(field):
             shown[field] = berlin_midnight(shown[field])
@@ -130,7 +134,7 @@ def find_by_number(call):
 def voucherlist(call):
     args = call.request.args
     types = _choice_list(args, "voucherType", VOUCHER_TYPES)
-    statuses = _choice_list(args, "voucherStatus", VOUCHER_STATUSES)
+    wanted_status = _status_filter(args)
     page, size = search.paging(args)
     date_from = _date_arg(args, "voucherDateFrom")
     date_to = _date_arg(args, "voucherDateTo")
@@ -139,7 +143,7 @@ def voucherlist(call):
         doc
         for doc in call.store.docs("vouchers", call.caller.organization_id)
         if (types is None or doc["type"] in types)
-        and (statuses is None or doc["voucherStatus"] in statuses)
+        and wanted_status(doc)
         and (number is None or search.escaped(doc["voucherNumber"]) == number)
         and (date_from is None or doc["voucherDate"] >= date_from)
         and (date_to is None or doc["voucherDate"] <= date_to)
@@ -161,6 +165,24 @@ def _choice_list(args, name, allowed):
     if unknown:
         raise ApiError(400, f"Invalid {name}", [("Enum", name, ",".join(sorted(unknown)))])
     return values
+
+
+def _status_filter(args):
+    """A test of a voucher for the voucherStatus asked for: a comma list, `any`, or
+    `overdue` alone (open and due before today in Berlin); 400 for `overdue` in a list."""
+    raw = args.get("voucherStatus") or ""
+    values = {value.strip() for value in raw.split(",")}
+    if OVERDUE in values:
+        if len(values) > 1:
+            raise ApiError(
+                400,
+                "voucherStatus overdue cannot be combined with other values",
+                [("Enum", "voucherStatus", raw)],
+            )
+        today = now_berlin()[:10]
+        return lambda doc: doc["voucherStatus"] == "open" and doc["dueDate"] < today
+    statuses = _choice_list(args, "voucherStatus", VOUCHER_STATUSES)
+    return lambda doc: statuses is None or doc["voucherStatus"] in statuses
 
 
 def _date_arg(args, name):
@@ -202,30 +224,5 @@ def contact_name(store, doc):
     return " ".join(filter(None, [person.get("firstName"), person.get("lastName")]))
 
 
-def open_amount(doc):
-    return 0.0 if doc["voucherStatus"] == "paid" else doc["totalGrossAmount"]
-
-
 def payments(call, voucher_id):
-    doc = _find(call, voucher_id)
-    paid = doc["voucherStatus"] == "paid"
-    revenue = doc["type"] in ("salesinvoice", "purchasecreditnote")
-    answer = {
-        "openAmount": open_amount(doc),
-        "currency": "EUR",
-        "paymentStatus": "balanced" if paid else ("openRevenue" if revenue else "openExpense"),
-        "voucherType": doc["type"],
-        "voucherStatus": doc["voucherStatus"],
-        "paymentItems": [],
-    }
-    if paid:
-        answer["paidDate"] = doc["paidDate"]
-        answer["paymentItems"] = [
-            {
-                "paymentItemType": "manualPayment",
-                "postingDate": doc["paidDate"],
-                "amount": doc["totalGrossAmount"],
-                "currency": "EUR",
-            }
-        ]
-    return answer
+    return payment_answer(_find(call, voucher_id))

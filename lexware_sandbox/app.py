@@ -13,7 +13,17 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import api_contacts, api_files, api_vouchers, categories, control, faults, web
+from . import (
+    api_contacts,
+    api_events,
+    api_files,
+    api_vouchers,
+    categories,
+    control,
+    faults,
+    payments,
+    web,
+)
 from .auth import Caller, authenticate, require_scope
 from .errors import REASONS, ApiError, IssueListError, json_response
 
@@ -106,6 +116,19 @@ API_RULES = Map(
             endpoint=(api_vouchers.payments, "vouchers.read"),
             methods=["GET"],
         ),
+        # Lexware names no scope for event subscriptions: any valid credential may.
+        Rule("/v1/event-subscriptions", endpoint=(api_events.create, None), methods=["POST"]),
+        Rule("/v1/event-subscriptions", endpoint=(api_events.find_all, None), methods=["GET"]),
+        Rule(
+            "/v1/event-subscriptions/<subscription_id>",
+            endpoint=(api_events.read, None),
+            methods=["GET"],
+        ),
+        Rule(
+            "/v1/event-subscriptions/<subscription_id>",
+            endpoint=(api_events.delete, None),
+            methods=["DELETE"],
+        ),
     ]
 )
 
@@ -152,6 +175,10 @@ class SandboxApp:
             return self.serve_file(path.removeprefix("/files/"))
         if path.startswith(VOUCHER_PERMALINK) and request.method == "GET":
             return self.serve_voucher(path.removeprefix(VOUCHER_PERMALINK))
+        if path == "/settings":
+            return self.settings_endpoint(request)
+        if path.startswith("/vouchers/") and request.method == "POST":
+            return self.voucher_action(request, path.removeprefix("/vouchers/"))
         return Response(web.error_page("Nicht gefunden"), 404, content_type="text/html")
 
     def oauth_endpoint(self, request):
@@ -198,7 +225,8 @@ class SandboxApp:
             raise ApiError(402, "Payment Required: the contract does not include this service")
         adapter = API_RULES.bind_to_environ(request.environ)
         (handler, scope), values = adapter.match()
-        require_scope(caller, scope)
+        if scope is not None:
+            require_scope(caller, scope)
         call = Call(
             request,
             caller,
@@ -240,6 +268,8 @@ class SandboxApp:
         except (ApiError, IssueListError) as error:
             return error.response(call.request.path)
         body, status = result if isinstance(result, tuple) else (result, 200)
+        if status == 204:
+            return Response(status=204)
         return json_response(body, status)
 
     # pages
@@ -255,6 +285,46 @@ class SandboxApp:
         if not rows:
             return Response(web.error_page("Beleg nicht gefunden"), 404, content_type="text/html")
         return Response(web.voucher_page(rows), content_type="text/html")
+
+    def voucher_action(self, request, rest):
+        """The voucher page's buttons: pay, pay a part, pay with Skonto, void; then back."""
+        voucher_id, _, action = rest.partition("/")
+        try:
+            if action == "void":
+                self.sandbox.void_voucher(voucher_id)
+            elif action == "pay":
+                amount = _form_amount(request.form.get("amount"))
+                discount = _form_amount(request.form.get("discount"))
+                if discount:
+                    self.sandbox.pay_with_discount(voucher_id, amount, discount)
+                else:
+                    self.sandbox.pay(voucher_id, amount)
+            else:
+                return Response(web.error_page("Nicht gefunden"), 404, content_type="text/html")
+        except KeyError:
+            return Response(web.error_page("Beleg nicht gefunden"), 404, content_type="text/html")
+        except ValueError as error:
+            return Response(web.error_page(str(error)), 400, content_type="text/html")
+        back = request.referrer or "/"
+        return Response(status=303, headers={"Location": back})
+
+    def settings_endpoint(self, request):
+        """The settings page: the webhook switches, as `/_sandbox/config` sets them too."""
+        if request.method == "POST":
+            form = request.form
+            try:
+                self.sandbox.configure(
+                    webhook_http_allowed=bool(form.get("webhook_http_allowed")),
+                    webhook_retries=int(form.get("webhook_retries", "")),
+                    webhook_retry_pause_s=float(form.get("webhook_retry_pause_s", "")),
+                    webhook_timeout_s=float(form.get("webhook_timeout_s", "")),
+                )
+            except ValueError:
+                page = web.error_page("Ungültige Einstellung")
+                return Response(page, 400, content_type="text/html")
+            return Response(status=303, headers={"Location": "/settings"})
+        page = web.settings_page(self.settings, self.store.event_subscriptions())
+        return Response(page, content_type="text/html")
 
     def serve_file(self, file_id):
         found = self.store.file(file_id)
@@ -277,8 +347,20 @@ def _voucher_row(store, doc, organizations):
         "gross": gross,
         "contact": api_vouchers.contact_name(store, doc),
         "status": doc["voucherStatus"],
+        "open": payments.open_amount(doc),
+        "payable": doc["voucherStatus"] in payments.PAYABLE,
         "files": store.file_ids(doc["id"]),
     }
+
+
+def _form_amount(raw):
+    """An amount typed into the page (1234,56 or 1234.56); None when left empty."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return float(raw.strip().replace(",", "."))
+    except ValueError:
+        raise ValueError(f"Kein Betrag: {raw}") from None
 
 
 def _drop(environ):

@@ -22,3 +22,11 @@ class Settings:
     # item per tax rate and category (`repeated_items=False`).
     tax_tolerance: str = "strict"
     repeated_items: bool = False
+    # Webhooks: Lexware calls https callbacks only; tests and the demo switch http on.
+    webhook_http_allowed: bool = False
+    # A failed delivery is tried again this many times, after pauses of
+    # webhook_retry_pause_s, doubling each time (Lexware's are longer and undocumented).
+    webhook_retries: int = 3
+    webhook_retry_pause_s: float = 0.5
+    # Seconds Lexware waits for a callback's answer.
+    webhook_timeout_s: float = 5.0

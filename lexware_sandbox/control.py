@@ -6,6 +6,8 @@ sandbox misbehaves on /v1.
 
 import json
 
+from werkzeug.wrappers import Response
+
 from .errors import json_response
 
 CONFIG_KEYS = (
@@ -20,6 +22,10 @@ CONFIG_KEYS = (
     "contact_settle_s",
     "tax_tolerance",
     "repeated_items",
+    "webhook_http_allowed",
+    "webhook_retries",
+    "webhook_retry_pause_s",
+    "webhook_timeout_s",
 )
 
 
@@ -31,7 +37,16 @@ def dispatch(app, request):
         body = json.loads(request.get_data(as_text=True) or "{}")
     except ValueError:
         return json_response({"message": "Malformed JSON"}, 400)
-    return json_response(handler(app.sandbox, request, body))
+    try:
+        answer = handler(app.sandbox, request, body)
+    except KeyError as error:
+        return json_response({"message": f"Not found: {error.args[0]}"}, 404)
+    except ValueError as error:
+        # A payment or void the web app would refuse (PaymentRefused), or a bad value.
+        return json_response({"message": str(error)}, 400)
+    if isinstance(answer, Response):
+        return answer
+    return json_response(answer)
 
 
 def _counters(sandbox, request, body):
@@ -101,6 +116,42 @@ def _voucher_status(sandbox, request, body):
     return {"ok": True}
 
 
+def _pay(sandbox, request, body):
+    """{voucherId, amount?, discount?, date?, paymentItemType?}: a payment, a part of one
+    (with amount), or a settlement with a cash discount (with discount)."""
+    if body.get("discount"):
+        sandbox.pay_with_discount(
+            body["voucherId"], body.get("amount"), body["discount"], date=body.get("date")
+        )
+    else:
+        sandbox.pay(
+            body["voucherId"],
+            body.get("amount"),
+            date=body.get("date"),
+            item_type=body.get("paymentItemType", "manualPayment"),
+        )
+    return {"ok": True}
+
+
+def _void(sandbox, request, body):
+    sandbox.void_voucher(body["voucherId"])
+    return {"ok": True}
+
+
+def _webhook_public_key(sandbox, request, body):
+    return Response(sandbox.webhook_public_key(), content_type="application/x-pem-file")
+
+
+def _webhook_deliveries(sandbox, request, body):
+    if request.args.get("wait"):
+        sandbox.wait_for_deliveries(float(request.args["wait"]))
+    return sandbox.webhook_deliveries()
+
+
+def _event_subscriptions(sandbox, request, body):
+    return sandbox.event_subscriptions()
+
+
 ROUTES = {
     ("/_sandbox/counters", "GET"): _counters,
     ("/_sandbox/config", "POST"): _config,
@@ -113,4 +164,9 @@ ROUTES = {
     ("/_sandbox/voucher-status", "POST"): _voucher_status,
     ("/_sandbox/payment-required", "POST"): _payment_required,
     ("/_sandbox/fail-next", "POST"): _fail_next,
+    ("/_sandbox/pay", "POST"): _pay,
+    ("/_sandbox/void", "POST"): _void,
+    ("/_sandbox/webhook-public-key", "GET"): _webhook_public_key,
+    ("/_sandbox/webhook-deliveries", "GET"): _webhook_deliveries,
+    ("/_sandbox/event-subscriptions", "GET"): _event_subscriptions,
 }

@@ -20,6 +20,7 @@ NAMES = (
     "scans_uploaded",
     "contacts_created",
     "contacts_updated",
+    "event_subscriptions_created",
 )
 
 

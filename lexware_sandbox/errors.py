@@ -60,11 +60,13 @@ class ApiError(Exception):
 
 
 class IssueListError(Exception):
-    """A 406 in the legacy IssueList shape that contacts, vouchers and files use."""
+    """An answer (406 unless told) in the legacy IssueList shape that contacts, vouchers,
+    files and payments use."""
 
-    def __init__(self, issues):
+    def __init__(self, issues, status=406):
         super().__init__(", ".join(f"{source}: {key}" for key, source in issues))
         self.issues = list(issues)
+        self.status = status
 
     def response(self, path):
         del path
@@ -74,7 +76,7 @@ class IssueListError(Exception):
                 for key, source in self.issues
             ]
         }
-        return json_response(body, 406)
+        return json_response(body, self.status)
 
 
 def issue(key, source):

@@ -31,9 +31,11 @@ class OAuthError(Exception):
 
 
 class OAuthEndpoints:
-    def __init__(self, store, settings):
+    def __init__(self, store, settings, token_revoked=None):
         self.store = store
         self.settings = settings
+        # Called with (connection id, organisation id) when a live connection is revoked.
+        self.token_revoked = token_revoked
 
     # consent
 
@@ -108,7 +110,9 @@ class OAuthEndpoints:
         access = self.store.access_token(token)
         connection_id = (connection or {}).get("id") or (access or {}).get("connection_id")
         if connection_id:
-            self.store.revoke_connection(connection_id)
+            organization_id = self.store.revoke_connection(connection_id)
+            if organization_id is not None and self.token_revoked is not None:
+                self.token_revoked(connection_id, organization_id)
         return Response(status=200)
 
     def _check_client(self, request):

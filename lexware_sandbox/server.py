@@ -4,6 +4,7 @@ import threading
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from . import payments, webhooks
 from .app import SandboxApp
 from .config import Settings
 from .counters import Counters
@@ -60,13 +61,14 @@ class SandboxServer:
         default_org = self.store.organizations()[0]["id"]
         for key in api_keys:
             self.store.register_api_key(key, default_org)
+        self.webhooks = webhooks.Dispatcher(self.store, self.settings)
         self.app = SandboxApp(
             self.store,
             self.limiter,
             self.injector,
             self._counters,
             self.settings,
-            OAuthEndpoints(self.store, self.settings),
+            OAuthEndpoints(self.store, self.settings, self._token_revoked),
         )
         self.app.sandbox = self
 
@@ -88,6 +90,11 @@ class SandboxServer:
             daemon=True,
         )
         self._thread.start()
+        # The signing key is made once per process; in the background, so that starting
+        # stays quick and the first delivery seldom waits for it.
+        threading.Thread(
+            target=webhooks.private_key, name="lexware-sandbox-key", daemon=True
+        ).start()
         return self
 
     def stop(self):
@@ -96,6 +103,7 @@ class SandboxServer:
             self._server.server_close()
             self._thread.join()
             self._server = None
+        self.webhooks.stop()
         self.store.close()
 
     def __enter__(self):
@@ -125,6 +133,10 @@ class SandboxServer:
             "contact_settle_s",
             "tax_tolerance",
             "repeated_items",
+            "webhook_http_allowed",
+            "webhook_retries",
+            "webhook_retry_pause_s",
+            "webhook_timeout_s",
         }
         unknown = set(options) - limiter_keys - fault_keys - settings_keys
         if unknown:
@@ -133,6 +145,12 @@ class SandboxServer:
         self.injector.configure(**{k: v for k, v in options.items() if k in fault_keys})
         if options.get("tax_tolerance", "strict") not in TAX_TOLERANCES:
             raise ValueError(f"tax_tolerance is one of {', '.join(TAX_TOLERANCES)}")
+        if (
+            options.get("webhook_retries", 0) < 0
+            or options.get("webhook_retry_pause_s", 0) < 0
+            or options.get("webhook_timeout_s", 1) <= 0
+        ):
+            raise ValueError("webhook retries and pauses are never negative, timeouts positive")
         for key in settings_keys & set(options):
             setattr(self.settings, key, options[key])
 
@@ -195,21 +213,83 @@ class SandboxServer:
         self.store.expire_access_tokens()
 
     def revoke_connection(self, connection_id):
-        self.store.revoke_connection(connection_id)
+        organization_id = self.store.revoke_connection(connection_id)
+        if organization_id is not None:
+            self._token_revoked(connection_id, organization_id)
 
     def revoke_all(self):
-        self.store.revoke_all()
+        for connection_id, organization_id in self.store.revoke_all():
+            self._token_revoked(connection_id, organization_id)
+
+    def _token_revoked(self, connection_id, organization_id):
+        self.webhooks.emit(organization_id, webhooks.TOKEN_REVOKED, connection_id)
+
+    # payments, as the web app's bank reconciliation books them
+
+    def pay(self, voucher_id, amount=None, date=None, item_type=payments.MANUAL_PAYMENT):
+        """Books a payment of `amount` (None: all that is open) on `date` (yyyy-MM-dd; today).
+
+        A part leaves the voucher open with less to pay; the rest makes it `paid`. Raises
+        `PaymentRefused` (a ValueError) for what the web app would not allow, KeyError for an
+        unknown voucher. `item_type` `creditNote` sets a credit note off against it.
+        """
+        self._change_voucher(
+            voucher_id, lambda doc: payments.settle(doc, amount, date=date, item_type=item_type)
+        )
+
+    def pay_with_discount(self, voucher_id, amount, discount, date=None):
+        """Settles the voucher with a payment of `amount` and a cash discount (Skonto) of
+        `discount`, which together must be what is open: the voucher is then `paidoff`."""
+        self._change_voucher(
+            voucher_id, lambda doc: payments.settle(doc, amount, discount=discount, date=date)
+        )
+
+    def void_voucher(self, voucher_id):
+        """Voids an open voucher: it owes nothing more and takes no further payment."""
+        self._change_voucher(voucher_id, payments.void)
 
     def mark_paid(self, voucher_id):
-        self.store.set_voucher_status(voucher_id, "paid", now_berlin())
+        self.pay(voucher_id)
 
     def set_voucher_status(self, voucher_id, status):
         """What the web app does to a voucher: `voided`, `transferred` (locked for the
-        tax advisor), `open` again, … A voucher that is not open refuses PUT."""
+        tax advisor), `open` again, … A voucher that is not open refuses PUT. `paid` and
+        `paidoff` set this way carry no payment items and owe nothing."""
         if status not in VOUCHER_STATUSES:
             raise ValueError(f"unknown voucher status {status}")
         paid_date = now_berlin() if status in ("paid", "paidoff") else None
-        self.store.set_voucher_status(voucher_id, status, paid_date)
+        self._change_voucher(
+            voucher_id, lambda doc: {"voucherStatus": status, "paidDate": paid_date}
+        )
+
+    def _change_voucher(self, voucher_id, change):
+        """Saves the change and tells the subscribers what changed, after the save."""
+        before, after = self.store.change_voucher(voucher_id, change)
+        organization_id = after["organizationId"]
+        if payments.items(before) != payments.items(after) or payments.open_amount(
+            before
+        ) != payments.open_amount(after):
+            self.webhooks.emit(organization_id, webhooks.PAYMENT_CHANGED, voucher_id)
+        if before["voucherStatus"] != after["voucherStatus"]:
+            self.webhooks.emit(organization_id, webhooks.VOUCHER_STATUS_CHANGED, voucher_id)
+
+    # webhooks
+
+    def webhook_public_key(self):
+        """The PEM of the key the sandbox signs its deliveries with."""
+        return webhooks.public_key_pem()
+
+    def webhook_deliveries(self):
+        """Every delivery attempt so far, oldest first: subscription, callback, attempt,
+        HTTP status (None when no answer came), error, raw body and signature."""
+        return self.webhooks.log()
+
+    def wait_for_deliveries(self, timeout=30.0):
+        """Wait until no delivery is under way or waiting for a retry; True when so."""
+        return self.webhooks.wait_idle(timeout)
+
+    def event_subscriptions(self):
+        return self.store.event_subscriptions()
 
     def edit_contact_in_web_app(self, contact_id, **fields):
         """Changes a contact as the web app may: lists with several entries included."""

@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS connections (
     scope TEXT NOT NULL, refresh_token TEXT UNIQUE, revoked INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS access_tokens (
     token TEXT PRIMARY KEY, connection_id TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS event_subscriptions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
+    organization_id TEXT NOT NULL, event_type TEXT NOT NULL, callback_url TEXT NOT NULL,
+    created_date TEXT NOT NULL, UNIQUE (organization_id, event_type, callback_url));
 """
 
 
@@ -229,19 +233,99 @@ class Store:
         self._run("UPDATE access_tokens SET expires_at = 0")
 
     def revoke_connection(self, connection_id):
-        self._run("UPDATE connections SET revoked = 1 WHERE id = ?", (connection_id,))
+        """Revokes it; answers its organisation when it was live until now, else None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT organization_id FROM connections WHERE id = ? AND revoked = 0",
+                (connection_id,),
+            ).fetchone()
+            self._db.execute("UPDATE connections SET revoked = 1 WHERE id = ?", (connection_id,))
+        return row["organization_id"] if row else None
 
-    def set_voucher_status(self, voucher_id, status, paid_date=None):
-        """Sets the status as the web app or a payment would; the version moves on."""
+    def change_voucher(self, voucher_id, change):
+        """Saves `change(doc)` (a dict of changed fields) as the web app would; the version
+        moves on. Answers (before, after)."""
         with self._lock:
             doc = self.get_doc("vouchers", voucher_id)
             if doc is None:
                 raise KeyError(voucher_id)
-            changed = {**doc, "voucherStatus": status, "paidDate": paid_date}
-            return self.replace_doc("vouchers", changed, doc["version"])
+            return doc, self.replace_doc("vouchers", {**doc, **change(doc)}, doc["version"])
 
     def revoke_all(self):
-        self._run("UPDATE connections SET revoked = 1")
+        """Revokes every connection; answers the (id, organisation) of those it revoked."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, organization_id FROM connections WHERE revoked = 0"
+            ).fetchall()
+            self._db.execute("UPDATE connections SET revoked = 1")
+        return [(row["id"], row["organization_id"]) for row in rows]
+
+    # event subscriptions
+
+    def add_event_subscription(self, org_id, event_type, callback_url):
+        """The new subscription, or None when the organisation has this pair already."""
+        subscription = {
+            "subscriptionId": str(uuid.uuid4()),
+            "organizationId": org_id,
+            "createdDate": now_berlin(),
+            "eventType": event_type,
+            "callbackUrl": callback_url,
+        }
+        try:
+            self._run(
+                "INSERT INTO event_subscriptions"
+                " (id, organization_id, event_type, callback_url, created_date)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    subscription["subscriptionId"],
+                    org_id,
+                    event_type,
+                    callback_url,
+                    subscription["createdDate"],
+                ),
+            )
+        except sqlite3.IntegrityError:
+            return None
+        return subscription
+
+    def event_subscriptions(self, org_id=None, event_type=None):
+        sql, params = "SELECT * FROM event_subscriptions WHERE 1 = 1", []
+        if org_id is not None:
+            sql, params = sql + " AND organization_id = ?", [*params, org_id]
+        if event_type is not None:
+            sql, params = sql + " AND event_type = ?", [*params, event_type]
+        return [_subscription(row) for row in self._all(sql + " ORDER BY seq", params)]
+
+    def event_subscription(self, subscription_id, org_id):
+        row = self._one(
+            "SELECT * FROM event_subscriptions WHERE id = ? AND organization_id = ?",
+            (subscription_id, org_id),
+        )
+        return _subscription(row) if row else None
+
+    def delete_event_subscription(self, subscription_id, org_id=None):
+        """True when it existed (in the organisation, if given)."""
+        if org_id is None:
+            return bool(
+                self._run("DELETE FROM event_subscriptions WHERE id = ?", (subscription_id,))
+            )
+        return bool(
+            self._run(
+                "DELETE FROM event_subscriptions WHERE id = ? AND organization_id = ?",
+                (subscription_id, org_id),
+            )
+        )
+
+
+def _subscription(row):
+    """A subscription as Lexware's GET answers it."""
+    return {
+        "subscriptionId": row["id"],
+        "organizationId": row["organization_id"],
+        "createdDate": row["created_date"],
+        "eventType": row["event_type"],
+        "callbackUrl": row["callback_url"],
+    }
 
 
 def _organization(row):

@@ -10,13 +10,18 @@ from .errors import (
     LexwareOutOfTimeError,
     LexwarePermanentError,
     LexwareRetryableError,
+    LexwareUnexpectedAnswerError,
 )
 from .oauth import SCOPES, OAuthApp, OAuthTokens, OAuthTokenSource, make_pkce_pair
+from .payments import PaymentItem, Payments
 from .ratelimit import TokenBucket, shared_bucket
+from .subscriptions import EventSubscription
+from .voucherlist import VoucherListEntry
 
 __all__ = [
     "SCOPES",
     "ApiKeyAuth",
+    "EventSubscription",
     "Issue",
     "LexwareAccessDenied",
     "LexwareAuthError",
@@ -26,10 +31,14 @@ __all__ = [
     "LexwareOutOfTimeError",
     "LexwarePermanentError",
     "LexwareRetryableError",
+    "LexwareUnexpectedAnswerError",
     "OAuthApp",
     "OAuthTokenSource",
     "OAuthTokens",
+    "PaymentItem",
+    "Payments",
     "TokenBucket",
+    "VoucherListEntry",
     "make_pkce_pair",
     "shared_bucket",
 ]

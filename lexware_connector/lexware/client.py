@@ -27,11 +27,15 @@ from .errors import (
     LexwareOutOfTimeError,
     LexwarePermanentError,
     LexwareRetryableError,
+    LexwareUnexpectedAnswerError,
     denial_reason,
     parse_issues,
 )
+from .payments import parse_payments
 from .ratelimit import DEFAULT_SLACK, shared_bucket
+from .subscriptions import EventSubscription, parse_subscription_list
 from .voucher import SALES_VOUCHER_TYPES
+from .voucherlist import parse_entry, status_param
 
 _logger = logging.getLogger(__name__)
 
@@ -199,11 +203,16 @@ class LexwareClient:
         """
         if isinstance(voucher_types, str):
             voucher_types = (voucher_types,)
-        if isinstance(status, str):
-            status = (status,)
-        params = {"voucherType": ",".join(voucher_types), "voucherStatus": ",".join(status)}
+        params = {"voucherType": ",".join(voucher_types), "voucherStatus": status_param(status)}
         for first, last in _months(_as_date(date_from), _as_date(date_to)):
             yield from self._walk_period(params, first, last, page_size)
+
+    def iter_voucher_entries(
+        self, voucher_types, date_from, date_to, status="any", page_size=PAGE_SIZE_MAX
+    ):
+        """`iter_voucherlist` as `VoucherListEntry` objects: status and open amount each."""
+        for entry in self.iter_voucherlist(voucher_types, date_from, date_to, status, page_size):
+            yield parse_entry(entry)
 
     def voucherlist_page(
         self, voucher_types, date_from, date_to, page, status="any", page_size=PAGE_SIZE_MAX
@@ -216,11 +225,9 @@ class LexwareClient:
         """
         if isinstance(voucher_types, str):
             voucher_types = (voucher_types,)
-        if isinstance(status, str):
-            status = (status,)
         params = {
             "voucherType": ",".join(voucher_types),
-            "voucherStatus": ",".join(status),
+            "voucherStatus": status_param(status),
             "voucherDateFrom": _as_date(date_from).isoformat(),
             "voucherDateTo": _as_date(date_to).isoformat(),
             "page": page,
@@ -230,6 +237,57 @@ class LexwareClient:
 
     def get_payments(self, voucher_id):
         return self._request("GET", f"/v1/payments/{_segment(voucher_id)}")
+
+    def payments(self, voucher_id):
+        """What was paid on the voucher, as `Payments`.
+
+        A voucher not yet booked has no payment information: Lexware answers 404 then, as
+        for an unknown voucher, and this raises `LexwarePermanentError` (status 404).
+        """
+        return parse_payments(self.get_payments(voucher_id))
+
+    # -- event subscriptions --------------------------------------------------------------
+
+    def create_event_subscription(self, event_type, callback_url):
+        """Subscribe `callback_url` to `event_type`; answers the `EventSubscription`.
+
+        Subscribing is idempotent: Lexware refuses a pair it holds already (409), and then
+        the existing subscription is answered instead of an error, so that connecting again,
+        or trying again after an unknown outcome, ends with one subscription.
+        """
+        payload = {"eventType": event_type, "callbackUrl": callback_url}
+        try:
+            stub = self._request("POST", "/v1/event-subscriptions", json=payload)
+        except LexwarePermanentError as error:
+            if error.status != 409:
+                raise
+            for existing in self.list_event_subscriptions():
+                if (existing.event_type, existing.callback_url) == (event_type, callback_url):
+                    return existing
+            raise
+        if not isinstance(stub, dict) or not stub.get("id"):
+            raise LexwareUnexpectedAnswerError("a new event subscription without an id")
+        return EventSubscription(
+            id=str(stub["id"]),
+            event_type=event_type,
+            callback_url=callback_url,
+            created_date=stub.get("createdDate"),
+        )
+
+    def list_event_subscriptions(self):
+        """Every event subscription of the organisation, as `EventSubscription` objects."""
+        return parse_subscription_list(self._request("GET", "/v1/event-subscriptions"))
+
+    def delete_event_subscription(self, subscription_id):
+        """Remove a subscription; False when Lexware knows it no more (404), as after a
+        callback answered 404 and Lexware dropped it."""
+        try:
+            self._request("DELETE", f"/v1/event-subscriptions/{_segment(subscription_id)}")
+        except LexwarePermanentError as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
 
     # -- the machinery --------------------------------------------------------------------
 

@@ -107,6 +107,13 @@ class LexwareOutcomeUnknownError(LexwareError):
     """
 
 
+class LexwareUnexpectedAnswerError(LexwareError):
+    """Lexware answered success with a body that is not what its documentation describes."""
+
+    def __init__(self, message):
+        super().__init__(f"Unexpected answer from Lexware: {message}", kind=UNEXPECTED)
+
+
 def parse_issues(body):
     """Lexware's complaints as a list of `Issue`, from either of its two error body shapes."""
     if not isinstance(body, dict):

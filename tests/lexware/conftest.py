@@ -42,6 +42,7 @@ class ScriptedServer:
     def __init__(self):
         self.script = []
         self.seen = []
+        self.received = []  # (headers, raw body) of each request, in order
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
@@ -63,8 +64,9 @@ class ScriptedServer:
 
             def _reply(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
+                body = self.rfile.read(length)
                 server.seen.append((self.command, self.path))
+                server.received.append((dict(self.headers), body))
                 reply = server.script.pop(0) if server.script else (200, {}, b"{}")
                 if reply[0] == "slow":
                     time.sleep(reply[1])

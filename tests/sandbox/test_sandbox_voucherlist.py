@@ -94,3 +94,41 @@ def test_pages_walk_the_result(api):
     assert page["last"] is True and page["first"] is False
     assert page["totalElements"] == 5 and page["totalPages"] == 3
     assert page["numberOfElements"] == 1 and page["size"] == 2 and page["number"] == 2
+
+
+def test_status_filter_takes_a_comma_list_and_entries_carry_the_open_amount(api, sandbox):
+    ids = {
+        number: api.post("/v1/vouchers", json=voucher(voucherNumber=number)).json()["id"]
+        for number in ("OPEN", "PART", "PAID", "SKONTO", "VOID")
+    }
+    sandbox.pay(ids["PART"], 19.0)
+    sandbox.pay(ids["PAID"])
+    sandbox.pay_with_discount(ids["SKONTO"], 116.62, 2.38)
+    sandbox.void_voucher(ids["VOID"])
+    entries = {e["voucherNumber"]: e for e in listing(api, voucherStatus="any")["content"]}
+    assert {n: (e["voucherStatus"], e["openAmount"]) for n, e in entries.items()} == {
+        "OPEN": ("open", 119.0),
+        "PART": ("open", 100.0),
+        "PAID": ("paid", 0),
+        "SKONTO": ("paidoff", 0),
+        "VOID": ("voided", 0),
+    }
+    assert sorted(numbers(listing(api, voucherStatus="paid,paidoff"))) == ["PAID", "SKONTO"]
+    assert sorted(numbers(listing(api, voucherStatus="open,voided"))) == ["OPEN", "PART", "VOID"]
+    everything = "open,paid,paidoff,voided,transferred,sepadebit"
+    assert len(listing(api, voucherStatus=everything)["content"]) == 5
+
+
+def test_overdue_is_open_and_past_due_and_only_asked_alone(api, sandbox):
+    for number, due in [("LATE", "2026-01-31"), ("LATE-PAID", "2026-01-31"), ("DUE", "2099-12-31")]:
+        voucher_id = api.post(
+            "/v1/vouchers",
+            json=voucher(voucherNumber=number, voucherDate="2026-01-02", dueDate=due),
+        ).json()["id"]
+        if number == "LATE-PAID":
+            sandbox.pay(voucher_id)
+    assert numbers(listing(api, voucherStatus="overdue")) == ["LATE"]
+    body = assert_regular_error(
+        api.get("/v1/voucherlist", params={**ANY, "voucherStatus": "open,overdue"}), 400
+    )
+    assert "overdue" in body["message"]
