@@ -15,6 +15,7 @@ failed with Lexware's reasons in the reader's words on the invoice.
 import datetime
 import logging
 import time
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -208,13 +209,14 @@ class LexwareTransfer(models.Model):
         # Everything that can refuse the invoice runs before its contact is made:
         # Lexware cannot delete contacts.
         needs_contact = move._lexware_needs_real_contact()
-        build_voucher(move._lexware_invoice_data(None))
+        invoice = move._lexware_invoice_data(None)
+        build_voucher(invoice)
         refreshed = retried_contact = probed = False
         while True:
             contact_id, created = move.commercial_partner_id._lexware_ensure_contact(
                 company, client, needs_contact, commit=self._lexware_commit
             )
-            data = move._lexware_invoice_data(contact_id)
+            data = replace(invoice, contact_id=contact_id)
             payload, probe = self._lexware_voucher_payload(company, data, probed)
             self._lexware_note_post()
             try:
@@ -222,6 +224,8 @@ class LexwareTransfer(models.Model):
             except LexwarePermanentError as error:
                 if error.status == 406 and not refreshed and _about_category(error):
                     company._lexware_refresh_posting_categories()
+                    # The invoice's lines carry the category ids: take the fresh ones.
+                    invoice = move._lexware_invoice_data(None)
                     refreshed = True
                     continue
                 if error.status == 406 and probe and _refuses(probe, error):
