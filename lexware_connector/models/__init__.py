@@ -7,6 +7,8 @@ from . import (
     lexware_export_run_check,
     lexware_messages,
     lexware_transfer,
+    lexware_transfer_cron,
+    lexware_transfer_send,
     res_company,
     res_config_settings,
     res_partner,

@@ -10,7 +10,8 @@ from odoo.tests import new_test_user, tagged
 
 from ..lexware import LexwareAccessDenied, LexwareClient, LexwareRetryableError
 from ..models import lexware_export_run_check as export_check
-from ..models.lexware_transfer import ADVISORY_LOCK_KEY, FoundVoucher, RunClock
+from ..models.lexware_transfer import ADVISORY_LOCK_KEY, FoundVoucher
+from ..models.lexware_transfer_cron import RunClock
 from .common import SANDBOX_API_KEY as API_KEY
 from .common import LexwareSandboxCase
 

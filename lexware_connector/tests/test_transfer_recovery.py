@@ -13,7 +13,7 @@ from odoo.tools import config, format_amount, format_date, mute_logger
 
 from ..lexware.client import LexwareClient
 from ..lexware.errors import LexwareOutOfTimeError, LexwareRetryableError
-from ..models import lexware_transfer
+from ..models import lexware_transfer_cron
 from ..models.lexware_transfer import ADVISORY_LOCK_KEY, SETTLE_SENDING
 from .test_transfer_common import TransferCase, seed_for_504
 
@@ -303,7 +303,7 @@ class TestCronTimeBudget(TransferCase):
         super().setUp()
         self.cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer")
         self.clock = FakeTime()
-        patcher = patch.object(lexware_transfer, "time", self.clock)
+        patcher = patch.object(lexware_transfer_cron, "time", self.clock)
         patcher.start()
         self.addCleanup(patcher.stop)
 
@@ -402,7 +402,7 @@ class TestCronTimeBudget(TransferCase):
         ]
         for options, limit in cases:
             with patch.dict(config.options, options):
-                self.assertEqual(lexware_transfer._cron_time_limit(), limit, options)
+                self.assertEqual(lexware_transfer_cron._cron_time_limit(), limit, options)
 
     def test_a_row_out_of_time_waits_uncounted_for_a_fresh_run(self):
         move = self._invoice([(10.0, self.tax_19)])
