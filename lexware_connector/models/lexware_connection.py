@@ -99,18 +99,33 @@ class LexwareConnection(models.Model):
 
     # Secrets: system admins only.
     api_key = fields.Char(string="Lexware API Key", groups="base.group_system", copy=False)
-    access_token = fields.Char(groups="base.group_system", copy=False)
-    refresh_token = fields.Char(groups="base.group_system", copy=False)
+    access_token = fields.Char(
+        string="Lexware Access Token", groups="base.group_system", copy=False
+    )
+    refresh_token = fields.Char(
+        string="Lexware Refresh Token", groups="base.group_system", copy=False
+    )
     token_expires_at = fields.Float(
         string="Lexware Access Token Expiry (epoch seconds)", groups="base.group_system", copy=False
     )
-    oauth_state_hash = fields.Char(groups="base.group_system", copy=False)
-    oauth_verifier = fields.Char(groups="base.group_system", copy=False)
-    oauth_user_id = fields.Many2one(
-        "res.users", groups="base.group_system", copy=False, ondelete="set null"
+    oauth_state_hash = fields.Char(
+        string="Lexware Oauth State Hash", groups="base.group_system", copy=False
     )
-    oauth_state_expires = fields.Datetime(groups="base.group_system", copy=False)
+    oauth_verifier = fields.Char(
+        string="Lexware Oauth Verifier", groups="base.group_system", copy=False
+    )
+    oauth_user_id = fields.Many2one(
+        "res.users",
+        string="Lexware Oauth User",
+        groups="base.group_system",
+        copy=False,
+        ondelete="set null",
+    )
+    oauth_state_expires = fields.Datetime(
+        string="Lexware Oauth State Expires", groups="base.group_system", copy=False
+    )
     generation = fields.Integer(
+        string="Lexware Connection Generation",
         groups="base.group_system",
         copy=False,
         readonly=True,
