@@ -5,6 +5,8 @@ The migration scripts in `migrations/` only call these functions.
 
 import logging
 
+from odoo.tools import SQL
+
 _logger = logging.getLogger(__name__)
 
 # 18.0.1: res_company column -> 18.0.2: lexware_connection column.
@@ -63,24 +65,39 @@ def move_connections_to_their_model(cr):
     old = _old_columns(cr)
     if not old:
         return 0
-    state = f"COALESCE(c.{STATE_COLUMN}, 'disconnected')" if _has_state_column(cr) else "NULL"
-    holds_data = " OR ".join(
-        [f"{state} <> 'disconnected'"]
-        + [f"c.{column} IS NOT NULL" for column in old if column != "lexware_small_business"]
+    state = (
+        SQL("COALESCE(c.%s, 'disconnected')", SQL.identifier(STATE_COLUMN))
+        if _has_state_column(cr)
+        else SQL("'disconnected'")
     )
-    targets = ", ".join(CONNECTION_COLUMNS[column] for column in old)
-    sources = ", ".join(f"c.{column}" for column in old)
-    # Column names come from the fixed mapping above, never from data.
+    holds_data = SQL(" OR ").join(
+        [SQL("%s <> 'disconnected'", state)]
+        + [
+            SQL("c.%s IS NOT NULL", SQL.identifier(column))
+            for column in old
+            if column != "lexware_small_business"
+        ]
+    )
     cr.execute(
-        f"""INSERT INTO lexware_connection (company_id, state, {targets},
-                                             create_uid, create_date, write_uid, write_date)
-            SELECT c.id, COALESCE({state}, 'disconnected'), {sources},
-                   1, now() at time zone 'UTC', 1, now() at time zone 'UTC'
-              FROM res_company c
-             WHERE ({holds_data})
-               AND NOT EXISTS (SELECT 1 FROM lexware_connection l WHERE l.company_id = c.id)"""
+        SQL(
+            """INSERT INTO lexware_connection (company_id, state, %s,
+                                                create_uid, create_date, write_uid, write_date)
+               SELECT c.id, %s, %s, 1, now() at time zone 'UTC', 1, now() at time zone 'UTC'
+                 FROM res_company c
+                WHERE (%s)
+                  AND NOT EXISTS (SELECT 1 FROM lexware_connection l WHERE l.company_id = c.id)""",
+            SQL(", ").join(SQL.identifier(CONNECTION_COLUMNS[column]) for column in old),
+            state,
+            SQL(", ").join(SQL.identifier("c", column) for column in old),
+            holds_data,
+        )
     )
     moved = cr.rowcount
-    cr.execute("ALTER TABLE res_company " + ", ".join(f"DROP COLUMN {column}" for column in old))
+    cr.execute(
+        SQL(
+            "ALTER TABLE res_company %s",
+            SQL(", ").join(SQL("DROP COLUMN %s", SQL.identifier(column)) for column in old),
+        )
+    )
     _logger.info("Lexware: moved the connections of %s companies to lexware_connection", moved)
     return moved
