@@ -174,3 +174,24 @@ class TestOneConnectionPerCompany(LexwareSandboxCase):
         self.assertEqual(second.organization_name, "Zweite Firma KG")
         self.assertEqual(first.organization_name, "Muster Handwerk GmbH")
         self.assertEqual(other._lexware_client().get_profile()["companyName"], "Zweite Firma KG")
+
+    def test_an_admin_reads_the_connections_of_his_companies_only(self):
+        other = self.env["res.company"].create(
+            {"name": "Fremdfirma GmbH", "currency_id": self.env.ref("base.EUR").id}
+        )
+        foreign = other._lexware_connection().sudo()
+        admin = new_test_user(
+            self.env,
+            "lexware_other_admin",
+            groups="base.group_user,base.group_system",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        connections = self.env["lexware.connection"].with_user(admin)
+        self.assertEqual(connections.search([]).company_id, self.company)
+        with self.assertRaises(AccessError):
+            foreign.with_user(admin).read(["api_key"])
+        self.assertEqual(
+            self.company.with_user(admin).sudo(False).lexware_connection_id.api_key,
+            SANDBOX_API_KEY,
+        )
