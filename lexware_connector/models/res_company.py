@@ -193,8 +193,8 @@ class ResCompany(models.Model):
         return self._lexware_connection()._client()
 
     def _lexware_authorization_lost(self, reason=None, verify=True):
-        for company in self:
-            company._lexware_connection()._authorization_lost(reason, verify=verify)
+        connections = self.sudo().lexware_connection_ids.with_env(self.env)
+        return connections._authorization_lost(reason, verify=verify)
 
     def _lexware_access_denied(self, error):
         return self._lexware_connection()._access_denied(error)
@@ -211,7 +211,9 @@ class ResCompany(models.Model):
     # -- posting categories ---------------------------------------------------------------
 
     def _lexware_posting_category_list(self):
-        return self._lexware_connection()._posting_category_list()
+        self.ensure_one()
+        connection = self.sudo().lexware_connection_id
+        return connection._posting_category_list() if connection else []
 
     def _lexware_resolved_categories(self):
         """kind -> category id, from the connection's cached posting categories."""

@@ -45,6 +45,8 @@ class ResConfigSettings(models.TransientModel):
         """The key goes to the company's connection, made for it if need be."""
         for settings in self:
             settings.company_id._lexware_connection().api_key = settings.lexware_api_key
+
+    def _compute_lexware_oauth_configured(self):
         configured = self.env["res.company"]._lexware_oauth_configured()
         for settings in self:
             settings.lexware_oauth_configured = configured
