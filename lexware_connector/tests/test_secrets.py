@@ -195,3 +195,14 @@ class TestOneConnectionPerCompany(LexwareSandboxCase):
             self.company.with_user(admin).sudo(False).lexware_connection_id.api_key,
             SANDBOX_API_KEY,
         )
+
+    def test_a_new_company_keeps_the_connection_values_it_was_made_with(self):
+        other = self.env["res.company"].create(
+            {
+                "name": "Dritte Firma GmbH",
+                "currency_id": self.env.ref("base.EUR").id,
+                "lexware_small_business": True,
+            }
+        )
+        self.assertTrue(other.sudo().lexware_connection_id.small_business)
+        self.assertTrue(other.lexware_small_business)
