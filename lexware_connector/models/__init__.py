@@ -1,10 +1,15 @@
 from . import (
     account_move,
+    account_move_payments,
     account_tax,
     lexware_export_run,
     lexware_messages,
+    lexware_payment,
+    lexware_payment_sync,
     lexware_transfer,
     res_company,
+    res_company_payments,
     res_config_settings,
+    res_config_settings_payments,
     res_partner,
 )
