@@ -83,9 +83,12 @@ class TestPaymentsFromLexware(PaymentsCase):
         self.assertEqual(len(payment), 1)
         self.assertAlmostEqual(payment.amount, 116.62)
         discount_lines = payment.move_id.line_ids.filtered(
-            lambda line: line.display_type == "epd" or line.account_id.account_type == "expense"
+            lambda line: line.display_type == "epd"
         )
-        self.assertTrue(discount_lines, "the cash discount is booked, not left open")
+        self.assertAlmostEqual(sum(discount_lines.mapped("balance")), 2.38)
+        self.assertTrue(
+            discount_lines.filtered("tax_line_id"), "the early payment discount corrects the tax"
+        )
 
     def test_skonto_without_terms_is_written_off(self):
         move = self._sent()
