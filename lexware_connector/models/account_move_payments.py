@@ -58,7 +58,7 @@ class AccountMove(models.Model):
         "(with a cash discount), voided, ... Empty until Odoo has seen a change.",
     )
     lexware_open_amount = fields.Monetary(
-        string="Open in Lexware",
+        string="Open Amount in Lexware",
         copy=False,
         readonly=True,
         help="What Lexware Office showed as still open, when Odoo last looked.",

@@ -82,9 +82,7 @@ class TestPaymentsFromLexware(PaymentsCase):
         payment = self._registered(move).payment_id
         self.assertEqual(len(payment), 1)
         self.assertAlmostEqual(payment.amount, 116.62)
-        discount_lines = payment.move_id.line_ids.filtered(
-            lambda line: line.display_type == "epd"
-        )
+        discount_lines = payment.move_id.line_ids.filtered(lambda line: line.display_type == "epd")
         self.assertAlmostEqual(sum(discount_lines.mapped("balance")), 2.38)
         self.assertTrue(
             discount_lines.filtered("tax_line_id"), "the early payment discount corrects the tax"
@@ -282,3 +280,12 @@ class TestPaymentSettings(PaymentsCase):
         with self.assertRaises(AccessError):
             move.with_user(accountant).write({"lexware_voucher_status": "paid"})
         self.assertFalse(move.lexware_voucher_status)
+
+    def test_the_polling_cron_runs_every_15_minutes_as_the_superuser(self):
+        cron = self.env.ref("lexware_connector.ir_cron_lexware_payments")
+        self.assertTrue(cron.active)
+        self.assertEqual(
+            (cron.model_id.model, cron.code), ("lexware.payment.sync", "model._cron_sync()")
+        )
+        self.assertEqual((cron.interval_number, cron.interval_type), (15, "minutes"))
+        self.assertEqual(cron.user_id, self.env.ref("base.user_root"))

@@ -66,11 +66,9 @@ def period_moves(env, limit=None):
 
 
 def forget_earlier_runs(env):
-    """Undo what earlier runs left: their payments (unreconciled by the ORM), the records
-    of them, the transfer rows and what Odoo saw in Lexware."""
-    payments = env["account.payment"].search([])
-    payments.action_draft()
-    payments.unlink()
+    """Undo what earlier runs left: their payments unreconciled (the audit trail keeps
+    them), the records of them, the transfer rows and what Odoo saw in Lexware."""
+    env["account.payment"].search([]).move_id.line_ids.remove_move_reconcile()
     cr = env.cr
     cr.execute("DELETE FROM lexware_payment")
     cr.execute("DELETE FROM lexware_transfer")
