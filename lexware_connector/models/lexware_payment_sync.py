@@ -24,7 +24,12 @@ from odoo import api, models, modules
 from odoo.exceptions import UserError
 
 from ..lexware.client import PAGE_SIZE_MAX, SEARCH_WINDOW
-from ..lexware.errors import LexwareError, LexwarePermanentError
+from ..lexware.errors import (
+    LexwareAuthError,
+    LexwareError,
+    LexwareOutOfTimeError,
+    LexwarePermanentError,
+)
 from ..lexware.voucher import SALES_VOUCHER_TYPES
 from ..lexware.voucherlist import parse_entry
 from .account_move_payments import SETTLED_STATUSES
@@ -93,8 +98,19 @@ class LexwarePaymentSync(models.AbstractModel):
                 cursor = self._lexware_walk_step(company, client, journal, cursor, clock)
                 company.lexware_payment_cursor = json.dumps(cursor) if cursor else False
                 self._lexware_commit()
+        except LexwareOutOfTimeError:
+            # The run's time is up, not Lexware's: a fresh run goes on from the cursor.
+            self._lexware_rollback()
+            return False
+        except LexwareAuthError as error:
+            # Also a 402 or 403: the connection's problem. The admins are told, as by the
+            # transfer; the walk goes on from the cursor once connected again.
+            self._lexware_rollback()
+            company._lexware_authorization_lost(error)
+            self._lexware_commit()
+            return True
         except LexwareError as error:
-            # Lexware is unwell or the connection went: the next cycle goes on from here.
+            # Lexware is unwell: the next cycle goes on from here.
             _logger.warning("Lexware: company %s: payment sync stopped: %s", company.id, error)
             self._lexware_rollback()
             return True

@@ -102,7 +102,7 @@ class TestPaymentsFromLexware(PaymentsCase):
         self.assertTrue(loss)
         self.assertEqual(write_off.account_id, loss)
 
-    def test_skonto_after_a_part_payment_is_written_off_on_its_own(self):
+    def test_skonto_with_the_last_part_payment_settles_the_invoice(self):
         move = self._sent()
         self.sandbox.pay(move.lexware_voucher_id, amount=100.0, date=PAY_DAY)
         self._sync()
@@ -112,6 +112,20 @@ class TestPaymentsFromLexware(PaymentsCase):
         self._sync()
         self.assertEqual(move.amount_residual, 0)
         self.assertEqual(len(self._registered(move)), 3)
+
+    def test_skonto_alone_is_written_off_in_an_entry_of_its_own(self):
+        move = self._sent()
+        self.sandbox.pay(move.lexware_voucher_id, amount=115.0, date=PAY_DAY)
+        self.sandbox.pay_with_discount(
+            move.lexware_voucher_id, amount=0, discount=4.0, date="2025-03-25"
+        )
+        self._sync()
+        self.assertEqual(move.amount_residual, 0)
+        self.assertEqual(move.lexware_voucher_status, "paidoff")
+        discount = move.lexware_payment_ids.filtered(lambda row: row.kind == "cash_discount")
+        self.assertEqual(discount.outcome, "registered")
+        self.assertEqual(discount.entry_id.date, datetime.date(2025, 3, 25))
+        self.assertEqual(discount.entry_id.state, "posted")
 
     def test_credit_note_set_off_in_lexware_reconciles_invoice_and_credit_note(self):
         move = self._sent()
@@ -193,6 +207,16 @@ class TestPaymentsFromLexware(PaymentsCase):
         self.assertEqual(self._sync(), 0)
         self.assertAlmostEqual(move.amount_residual, 119.0)
         self.assertFalse(move.lexware_voucher_status)
+
+    def test_access_denied_while_polling_asks_the_admins_to_reconnect(self):
+        move = self._sent()
+        self.sandbox.pay(move.lexware_voucher_id, date=PAY_DAY)
+        self.sandbox.set_payment_required(self.organization_id)
+        self.addCleanup(self.sandbox.set_payment_required, self.organization_id, False)
+        self._sync()
+        self.assertEqual(self.company.lexware_connection_state, "reconnect_needed")
+        self.assertAlmostEqual(move.amount_residual, 119.0)
+        self.assertEqual(self._sync(), 0, "not connected: Lexware is not asked")
 
     def test_a_run_out_of_time_goes_on_where_it_stopped_in_a_fresh_run(self):
         moves = [
