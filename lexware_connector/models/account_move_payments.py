@@ -113,19 +113,22 @@ class AccountMove(models.Model):
     def _lexware_register(self, new, payments, journal):
         still_due = cents(self.amount_residual) - payments.open_amount
         if still_due <= 0:
-            # Reconciled in Odoo already (by hand): Odoo is not told twice.
+            # Odoo holds what Lexware says is paid (reconciled by hand, or an item Lexware
+            # changed after it was registered): nothing is registered twice.
             self._lexware_record(new, LEFT_ALONE)
             self._lexware_message_left_alone()
             return
         registered = []
         ordered = sorted(new, key=lambda pair: pair[1].posting_date)
         for day, group in groupby(ordered, key=lambda pair: pair[1].posting_date):
-            registered += self._lexware_register_day(day, group, journal)
+            registered += self._lexware_register_day(day, group, journal, payments.open_amount)
         if registered:
             self._lexware_message_registered(registered)
 
-    def _lexware_register_day(self, day, items, journal):
-        """Book one posting date's items; answer the items registered."""
+    def _lexware_register_day(self, day, items, journal, open_amount):
+        """Book one posting date's items, never below Lexware's `open_amount` (an item
+        Lexware changed afterwards has a new key, and must not be counted twice); answer
+        the items registered."""
         by_kind = {
             kind: [(key, item) for key, item in items if item.kind == kind]
             for kind in (PAYMENT, CASH_DISCOUNT, CREDIT_NOTE)
@@ -142,8 +145,9 @@ class AccountMove(models.Model):
         paid = sum((item.amount for _key, item in by_kind[PAYMENT]), Decimal(0))
         discount = sum((item.amount for _key, item in by_kind[CASH_DISCOUNT]), Decimal(0))
         payment, discount_booked = None, False
-        if paid and self.amount_residual > 0:
-            payment, discount_booked = self._lexware_pay(day, paid, discount, journal)
+        room = cents(self.amount_residual) - open_amount
+        if paid and room > 0:
+            payment, discount_booked = self._lexware_pay(day, min(paid, room), discount, journal)
             self._lexware_record(by_kind[PAYMENT], REGISTERED, payment=payment)
             registered += [item for _key, item in by_kind[PAYMENT]]
         elif paid:
@@ -159,11 +163,10 @@ class AccountMove(models.Model):
     def _lexware_pay(self, day, amount, discount, journal):
         """An Odoo payment of `amount` on `day`, reconciled with the invoice; answers it and
         whether it settled `discount` too (as early payment discount or write-off)."""
-        amount = min(float(amount), self.amount_residual)
         wizard = (
             self.env["account.payment.register"]
             .with_context(active_model="account.move", active_ids=self.ids)
-            .create({"payment_date": day, "journal_id": journal.id, "amount": amount})
+            .create({"payment_date": day, "journal_id": journal.id, "amount": float(amount)})
         )
         discount_booked = bool(discount) and (
             self.currency_id.compare_amounts(wizard.payment_difference, float(discount)) == 0
@@ -333,8 +336,9 @@ class AccountMove(models.Model):
     def _lexware_message_left_alone(self):
         self._lexware_note(
             self.env._(
-                "Lexware Office shows payments on this invoice, but it is already paid in "
-                "Odoo. They were not registered again."
+                "Lexware Office shows payments on this invoice that Odoo already holds "
+                "(reconciled here by hand, or changed in Lexware after Odoo registered "
+                "them). They were not registered again."
             )
         )
 

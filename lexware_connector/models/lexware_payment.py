@@ -23,7 +23,7 @@ LEFT_ALONE = "left_alone"
 UNMATCHED = "unmatched"
 OUTCOMES = [
     (REGISTERED, "Registered"),
-    (LEFT_ALONE, "Already Paid in Odoo"),
+    (LEFT_ALONE, "Already in Odoo"),
     (UNMATCHED, "No Counterpart in Odoo"),
 ]
 

@@ -70,6 +70,25 @@ class TestPaymentsFromLexware(PaymentsCase):
         self.assertAlmostEqual(move.amount_residual, 69.0)
         self.assertEqual(len(move.lexware_payment_ids), 1)
 
+    def test_a_payment_lexware_changed_afterwards_is_not_counted_twice(self):
+        move = self._sent()
+        self.sandbox.pay(move.lexware_voucher_id, amount=50.0, date=PAY_DAY)
+        self._sync()
+        # The bookkeeper moves the payment to another day in Lexware: a new item, the
+        # same money. Lexware still shows 69.00 open.
+        self.sandbox._change_voucher(
+            move.lexware_voucher_id,
+            lambda doc: {
+                "paymentItems": [
+                    {**doc["paymentItems"][0], "postingDate": "2025-03-21T00:00:00.000+01:00"}
+                ]
+            },
+        )
+        move.sudo().write({"lexware_voucher_status": False})
+        self._sync()
+        self.assertAlmostEqual(move.amount_residual, 69.0)
+        self.assertEqual(len(self._registered(move)), 1)
+
     def test_skonto_within_the_terms_is_odoo_early_payment_discount(self):
         term = self._skonto_term(2, "included")
         move = self._sent(invoice_payment_term_id=term.id)
@@ -183,7 +202,7 @@ class TestPaymentsFromLexware(PaymentsCase):
         self.assertEqual(move.lexware_voucher_status, "paid")
         move.sudo().write({"lexware_voucher_status": "open"})
         self._sync()
-        self.assertEqual(len(self._notes(move, "already paid in Odoo")), 1)
+        self.assertEqual(len(self._notes(move, "not registered again")), 1)
         self.assertEqual(len(move._get_reconciled_payments()), 1)
 
     def test_a_run_asks_only_voucherlist_pages_and_changed_vouchers(self):
