@@ -1,6 +1,7 @@
 from . import (
     account_move,
     account_move_guard,
+    account_move_payments,
     account_move_voucher,
     account_tax,
     lexware_connection,
@@ -8,10 +9,14 @@ from . import (
     lexware_export_run,
     lexware_export_run_check,
     lexware_messages,
+    lexware_payment,
+    lexware_payment_sync,
     lexware_transfer,
     lexware_transfer_cron,
     lexware_transfer_send,
     res_company,
+    res_company_payments,
     res_config_settings,
+    res_config_settings_payments,
     res_partner,
 )
