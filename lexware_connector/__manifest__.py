@@ -3,7 +3,7 @@
     "summary": "Book customer invoices and credit notes in Lexware Office, "
     "with the same number, exactly once",
     "category": "Accounting/Accounting",
-    "version": "18.0.1.0.0",
+    "version": "18.0.2.0.0",
     "license": "LGPL-3",
     "author": "lexware_connector developers",
     "website": "https://github.com/lexware-connector/lexware_connector",

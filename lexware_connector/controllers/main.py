@@ -22,8 +22,8 @@ class LexwareOAuthController(http.Controller):
         if not request.env.user.has_group("base.group_system"):
             _logger.warning("Lexware: a non-admin user reached the OAuth callback")
             raise Forbidden()
-        company = request.env["res.company"]._lexware_company_for_state(state)
-        if not company:
+        connection = request.env["lexware.connection"]._for_oauth_state(state)
+        if not connection:
             _logger.warning("Lexware: OAuth callback with an unknown, used or expired state")
             raise Forbidden()
         if error or not code:
@@ -36,12 +36,12 @@ class LexwareOAuthController(http.Controller):
                 message = request.env._(
                     "Lexware Office did not authorize the connection. Please try again."
                 )
-            company.sudo().lexware_last_error = message
+            connection.sudo().last_error = message
             return request.redirect(SETTINGS_URL, local=True)
         try:
             with request.env.cr.savepoint():
-                company._lexware_finish_oauth(code)
+                connection._finish_oauth(code)
         except UserError as exc:
             # The state stays used up; only the half-done connection is undone.
-            company.sudo().lexware_last_error = exc.args[0]
+            connection.sudo().last_error = exc.args[0]
         return request.redirect(SETTINGS_URL, local=True)

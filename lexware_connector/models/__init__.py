@@ -3,6 +3,8 @@ from . import (
     account_move_guard,
     account_move_voucher,
     account_tax,
+    lexware_connection,
+    lexware_connection_oauth,
     lexware_export_run,
     lexware_export_run_check,
     lexware_messages,

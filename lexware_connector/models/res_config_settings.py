@@ -9,8 +9,9 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     lexware_api_key = fields.Char(
-        related="company_id.lexware_api_key",
-        readonly=False,
+        string="Lexware API Key",
+        compute="_compute_lexware_api_key",
+        inverse="_inverse_lexware_api_key",
         groups="base.group_system",
     )
     lexware_auto_transfer = fields.Boolean(
@@ -34,6 +35,16 @@ class ResConfigSettings(models.TransientModel):
         readonly=False,
         help="The Lexware Office category for ordinary domestic revenue.",
     )
+
+    @api.depends("company_id")
+    def _compute_lexware_api_key(self):
+        for settings in self:
+            settings.lexware_api_key = settings.company_id.sudo().lexware_connection_id.api_key
+
+    def _inverse_lexware_api_key(self):
+        """The key goes to the company's connection, made for it if need be."""
+        for settings in self:
+            settings.company_id._lexware_connection().api_key = settings.lexware_api_key
 
     def _compute_lexware_oauth_configured(self):
         configured = self.env["res.company"]._lexware_oauth_configured()

@@ -40,17 +40,19 @@ class CommittedCase(LexwareSandboxMixin, TransactionCase):
             ],
             load=None,
         )[0]
+        connection = company.sudo().lexware_connection_id
+        saved_connection = connection.read(_connection_fields(connection), load=None)
         params = env["ir.config_parameter"].sudo()
         created = {"params": {name: params.get_param(name) for name in URL_PARAMS}}
-        self.addCleanup(self._clean_up, company.id, saved, created)
+        self.addCleanup(self._clean_up, company.id, saved, saved_connection, created)
         for name in URL_PARAMS:
             params.set_param(name, self.sandbox.url)
-        company.sudo().lexware_api_key = SANDBOX_API_KEY
+        company.sudo()._lexware_connection().api_key = SANDBOX_API_KEY
         company.sudo()._lexware_action_connect(api_key=SANDBOX_API_KEY)
         company.sudo().lexware_auto_transfer = auto_transfer
         return company, created
 
-    def _clean_up(self, company_id, saved, created):
+    def _clean_up(self, company_id, saved, saved_connection, created):
         env = self._committed_env()
         if created.get("run"):
             env.cr.execute("DELETE FROM lexware_export_run WHERE id = %s", (created["run"],))
@@ -65,4 +67,20 @@ class CommittedCase(LexwareSandboxMixin, TransactionCase):
             env["ir.config_parameter"].sudo().set_param(name, value or False)
         company = env["res.company"].browse(company_id).sudo()
         company.write({key: value for key, value in saved.items() if key != "id"})
+        connection = company.lexware_connection_id
+        if saved_connection:
+            connection.write(
+                {key: value for key, value in saved_connection[0].items() if key != "id"}
+            )
+        else:
+            connection.unlink()
         env.cr.commit()
+
+
+def _connection_fields(connection):
+    """The connection's stored fields a connect may change."""
+    return [
+        name
+        for name, field in connection._fields.items()
+        if field.store and not field.automatic and name not in ("company_id", "generation")
+    ]

@@ -129,7 +129,7 @@ class LexwareSandboxMixin:
         """Connect `company` (default: the main company) with an API key, as Connect does."""
         company = company or cls.env.ref("base.main_company")
         company = company.with_user(cls.env.ref("base.user_admin")).sudo(False)
-        company.sudo().lexware_api_key = api_key
+        company._lexware_connection().api_key = api_key
         company._lexware_action_connect(api_key=api_key)
         if auto_transfer:
             company.sudo().lexware_auto_transfer = True

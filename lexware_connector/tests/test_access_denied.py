@@ -106,7 +106,7 @@ class TestAccessDenied(TransferCase):
     # -- 402 ------------------------------------------------------------------------------
 
     def test_402_contract_waits_for_reconnect_then_sends_once(self):
-        key = self.company.sudo().lexware_api_key
+        key = self.company.sudo().lexware_connection_id.api_key
         notified_before = self._admin_notifications()
         move = self._invoice([(10.0, self.tax_19)])
         # The organisation's contract no longer covers the API: every call answers 402.

@@ -135,7 +135,7 @@ class TestConnectApiKey(LexwareSandboxCase):
         _settings(self.admin_env).action_lexware_disconnect()
         self.assertEqual(company.lexware_connection_state, "disconnected")
         self.assertFalse(company.lexware_auto_transfer)
-        self.assertFalse(company.sudo().lexware_api_key)
+        self.assertFalse(company.sudo().lexware_connection_id.api_key)
         self.assertFalse(company.lexware_organization_name)
         if tracked:
             self.assertEqual(moves.read(tracked), before)
@@ -157,7 +157,7 @@ class TestConnectApiKey(LexwareSandboxCase):
     def test_a_revoked_api_key_means_reconnect_needed(self):
         company = self._connect_company()
         # As if the key had been deleted in Lexware: it no longer opens the door.
-        company.sudo().lexware_api_key = "a-deleted-key"
+        company.sudo().lexware_connection_id.api_key = "a-deleted-key"
         self._assert_lost_and_admins_told(company)
 
     def _assert_lost_and_admins_told(self, company):
@@ -202,8 +202,10 @@ class TestOAuthTokens(LexwareSandboxCase):
         self.assertEqual(query["code_challenge_method"], ["S256"])
         state = query["state"][0]
         self.assertTrue(state.startswith(f"{self.company.id}."))
-        self.assertNotIn(state.split(".", 1)[1], str(self.company.sudo().lexware_oauth_state_hash))
-        self.assertEqual(self.company.sudo().lexware_oauth_user_id, self.admin)
+        self.assertNotIn(
+            state.split(".", 1)[1], str(self.company.sudo().lexware_connection_id.oauth_state_hash)
+        )
+        self.assertEqual(self.company.sudo().lexware_connection_id.oauth_user_id, self.admin)
 
     def test_code_exchange_connects_with_oauth(self):
         location = self._consent(self.company)
@@ -212,20 +214,28 @@ class TestOAuthTokens(LexwareSandboxCase):
         self.assertEqual(company.lexware_connection_state, "connected")
         self.assertEqual(company.lexware_connection_mode, "oauth")
         self.assertEqual(company.lexware_organization_name, SANDBOX_ORGANIZATION)
-        self.assertTrue(company.sudo().lexware_refresh_token)
-        self.assertGreater(company.sudo().lexware_token_expires_at, time.time() + 3000)
-        self.assertFalse(company.sudo().lexware_oauth_state_hash, "the state is used up")
+        self.assertTrue(company.sudo().lexware_connection_id.refresh_token)
+        self.assertGreater(
+            company.sudo().lexware_connection_id.token_expires_at, time.time() + 3000
+        )
+        self.assertFalse(
+            company.sudo().lexware_connection_id.oauth_state_hash, "the state is used up"
+        )
 
     def test_refresh_before_expiry_stores_the_rotated_tokens(self):
         company = self._connect_oauth()
-        old_refresh = company.sudo().lexware_refresh_token
-        company.sudo().lexware_token_expires_at = time.time() + 10  # within the margin
+        old_refresh = company.sudo().lexware_connection_id.refresh_token
+        company.sudo().lexware_connection_id.token_expires_at = (
+            time.time() + 10
+        )  # within the margin
         profile = company._lexware_client().get_profile()
         self.assertEqual(profile["companyName"], SANDBOX_ORGANIZATION)
-        new_refresh = company.sudo().lexware_refresh_token
+        new_refresh = company.sudo().lexware_connection_id.refresh_token
         self.assertTrue(new_refresh)
         self.assertNotEqual(new_refresh, old_refresh)
-        self.assertGreater(company.sudo().lexware_token_expires_at, time.time() + 3000)
+        self.assertGreater(
+            company.sudo().lexware_connection_id.token_expires_at, time.time() + 3000
+        )
         # The next client starts from the stored, rotated tokens.
         self.assertEqual(
             company._lexware_client().get_profile()["companyName"], SANDBOX_ORGANIZATION
@@ -233,14 +243,14 @@ class TestOAuthTokens(LexwareSandboxCase):
 
     def test_refresh_after_401_stores_the_rotated_tokens(self):
         company = self._connect_oauth()
-        old_access = company.sudo().lexware_access_token
-        old_refresh = company.sudo().lexware_refresh_token
+        old_access = company.sudo().lexware_connection_id.access_token
+        old_refresh = company.sudo().lexware_connection_id.refresh_token
         self.sandbox.expire_access_tokens()
         self.assertEqual(
             company._lexware_client().get_profile()["companyName"], SANDBOX_ORGANIZATION
         )
-        self.assertNotEqual(company.sudo().lexware_access_token, old_access)
-        self.assertNotEqual(company.sudo().lexware_refresh_token, old_refresh)
+        self.assertNotEqual(company.sudo().lexware_connection_id.access_token, old_access)
+        self.assertNotEqual(company.sudo().lexware_connection_id.refresh_token, old_refresh)
 
     def test_rotated_tokens_are_stored_in_their_own_transaction(self):
         company = self._connect_oauth()
@@ -276,15 +286,15 @@ class TestOAuthTokens(LexwareSandboxCase):
         self.sandbox.revoke_all()
         self.sandbox.expire_access_tokens()
         TestConnectApiKey._assert_lost_and_admins_told(self, company)
-        self.assertFalse(company.sudo().lexware_access_token)
+        self.assertFalse(company.sudo().lexware_connection_id.access_token)
 
     def test_disconnect_revokes_the_refresh_token(self):
         company = self._connect_oauth()
-        refresh_token = company.sudo().lexware_refresh_token
+        refresh_token = company.sudo().lexware_connection_id.refresh_token
         company.with_user(self.admin)._lexware_action_disconnect()
         self.assertEqual(company.lexware_connection_state, "disconnected")
-        self.assertFalse(company.sudo().lexware_refresh_token)
-        self.assertFalse(company.sudo().lexware_access_token)
+        self.assertFalse(company.sudo().lexware_connection_id.refresh_token)
+        self.assertFalse(company.sudo().lexware_connection_id.access_token)
         answer = requests.post(
             f"{self.sandbox.url}/oauth2/token",
             data={"grant_type": "refresh_token", "refresh_token": refresh_token},
@@ -300,16 +310,14 @@ class TestOAuthTokens(LexwareSandboxCase):
             "lexware_connector.auth_url", "http://127.0.0.1:9"
         )
         try:
-            with self.assertLogs(
-                "odoo.addons.lexware_connector.models.res_company", "WARNING"
-            ) as logs:
+            with self.assertLogs("odoo.addons.lexware_connector.models", "WARNING") as logs:
                 company.with_user(self.admin)._lexware_action_disconnect()
         finally:
             self.env["ir.config_parameter"].sudo().set_param(
                 "lexware_connector.auth_url", self.sandbox.url
             )
         self.assertEqual(company.lexware_connection_state, "disconnected")
-        self.assertFalse(company.sudo().lexware_refresh_token)
+        self.assertFalse(company.sudo().lexware_connection_id.refresh_token)
         self.assertIn("revoking", "\n".join(logs.output))
 
     def test_non_admin_cannot_start_the_flow(self):
@@ -377,7 +385,7 @@ class TestOAuthCallback(LexwareSandboxHttpCase):
 
     def test_expired_state_is_refused(self):
         location = self._consent(self._start())
-        self.company.sudo().lexware_oauth_state_expires = "2000-01-01 00:00:00"
+        self.company.sudo().lexware_connection_id.oauth_state_expires = "2000-01-01 00:00:00"
         self.assertEqual(self._callback(location).status_code, 403)
         self.assertFalse(self.company.lexware_connected)
 
@@ -408,6 +416,6 @@ class TestOAuthCallback(LexwareSandboxHttpCase):
         self.assertIn("/odoo/settings", response.headers["Location"])
         self.assertFalse(self.company.lexware_connected)
         self.assertIn("did not allow", self.company.lexware_last_error)
-        self.assertFalse(self.company.sudo().lexware_oauth_state_hash)
+        self.assertFalse(self.company.sudo().lexware_connection_id.oauth_state_hash)
         page = self.url_open(SETTINGS_URL)
         self.assertEqual(page.status_code, 200)

@@ -48,8 +48,8 @@ class TestConnectGuard(LexwareSandboxCase):
         self.assertIn(SANDBOX_ORGANIZATION, message)
         self.assertEqual(second.lexware_connection_state, "disconnected")
         self.assertFalse(second.lexware_organization_id)
-        self.assertFalse(second.sudo().lexware_refresh_token)
-        self.assertFalse(second.sudo().lexware_access_token)
+        self.assertFalse(second.sudo().lexware_connection_id.refresh_token)
+        self.assertFalse(second.sudo().lexware_connection_id.access_token)
 
     @staticmethod
     def _revoke_fails():
@@ -103,9 +103,9 @@ class TestConnectGuard(LexwareSandboxCase):
 
     def test_reconnecting_revokes_the_previous_authorization(self):
         company = self._connect_oauth(self.company)
-        old_refresh = company.sudo().lexware_refresh_token
+        old_refresh = company.sudo().lexware_connection_id.refresh_token
         self._connect_oauth(company)
-        new_refresh = company.sudo().lexware_refresh_token
+        new_refresh = company.sudo().lexware_connection_id.refresh_token
         self.assertNotEqual(new_refresh, old_refresh)
         self.assertEqual(self._refresh_at_lexware(old_refresh).json().get("error"), "invalid_grant")
         self.assertEqual(
@@ -116,12 +116,12 @@ class TestConnectGuard(LexwareSandboxCase):
         company = self._connect_oauth(self.company)
         with (
             self._revoke_fails(),
-            self.assertLogs("odoo.addons.lexware_connector.models.res_company", "WARNING") as logs,
+            self.assertLogs("odoo.addons.lexware_connector.models", "WARNING") as logs,
         ):
             self._connect_oauth(company)
         self.assertEqual(company.lexware_connection_state, "connected")
         self.assertIn("revoking", "\n".join(logs.output))
-        self.assertNotIn(company.sudo().lexware_refresh_token, "\n".join(logs.output))
+        self.assertNotIn(company.sudo().lexware_connection_id.refresh_token, "\n".join(logs.output))
 
     def test_a_client_from_before_a_disconnect_stores_no_refreshed_tokens(self):
         company = self._connect_oauth(self.company)
@@ -134,8 +134,8 @@ class TestConnectGuard(LexwareSandboxCase):
         with self.assertRaises(LexwareAuthError):
             stale.get_profile()
         self.assertEqual(company.lexware_connection_state, "disconnected")
-        self.assertFalse(company.sudo().lexware_refresh_token)
-        self.assertFalse(company.sudo().lexware_access_token)
+        self.assertFalse(company.sudo().lexware_connection_id.refresh_token)
+        self.assertFalse(company.sudo().lexware_connection_id.access_token)
         self.assertTrue(
             self.sandbox.store.connection(connection_id)["revoked"],
             "the tokens nobody may keep are revoked",

@@ -267,7 +267,7 @@ class TestExportLexwareFirst(ExportCase):
     def test_when_lexware_refuses_the_connection_the_run_says_so_and_waits(self):
         day = date(2017, 6, 6)
         invoice = self._invoice(day)
-        self.company.sudo().lexware_api_key = "revoked-key"
+        self.company.sudo().lexware_connection_id.api_key = "revoked-key"
         run = self._export(day, day)
         self.assertFalse(self._transfer(invoice))
         self.assertEqual(run.state, "checking")
@@ -276,7 +276,7 @@ class TestExportLexwareFirst(ExportCase):
         self.assertEqual(self.company.lexware_connection_state, "reconnect_needed")
         # It waits for the reconnect, then goes on by itself.
         self.assertEqual(self._run_cron(), 0)
-        self.company.sudo().lexware_api_key = API_KEY
+        self.company.sudo().lexware_connection_id.api_key = API_KEY
         self.company.sudo().lexware_connection_state = "connected"
         self._due_now(run)
         self._run_cron()

@@ -13,7 +13,7 @@ from .test_transfer_common import TransferCase
 class TestReconnectWindow(TransferCase):
     def setUp(self):
         super().setUp()
-        self.key = self.company.sudo().lexware_api_key
+        self.key = self.company.sudo().lexware_connection_id.api_key
         # Lexware's retries of a GET, without their pauses.
         patcher = patch.object(lexware_client, "BACKOFF_BASE", 0.001)
         patcher.start()
@@ -62,7 +62,7 @@ class TestReconnectWindow(TransferCase):
                 self.company.sudo()._lexware_authorization_lost(LexwareAuthError("401"))
                 self.sandbox.app.failures.clear()
                 self.assertEqual(self.company.lexware_connection_state, "connected")
-                self.assertTrue(self.company.sudo().lexware_api_key)
+                self.assertTrue(self.company.sudo().lexware_connection_id.api_key)
         move = self._invoice([(10.0, self.tax_19)])
         self._run_cron()
         self.assertEqual(move.lexware_state, "sent")
@@ -77,6 +77,6 @@ class TestReconnectWindow(TransferCase):
         self.assertEqual(self.company.lexware_connection_state, "connected")
 
     def test_refused_credentials_are_still_a_lost_authorization(self):
-        self.company.sudo().lexware_api_key = "a-deleted-key"
+        self.company.sudo().lexware_connection_id.api_key = "a-deleted-key"
         self.company.sudo()._lexware_authorization_lost(LexwareAuthError("401"))
         self.assertEqual(self.company.lexware_connection_state, "reconnect_needed")

@@ -192,8 +192,8 @@ class TestTransferFailures(TransferCase):
 
     def test_authorization_lost_rows_wait_and_go_after_reconnecting(self):
         move = self._invoice([(10.0, self.tax_19)])
-        key = self.company.sudo().lexware_api_key
-        self.company.sudo().lexware_api_key = "revoked-key"
+        key = self.company.sudo().lexware_connection_id.api_key
+        self.company.sudo().lexware_connection_id.api_key = "revoked-key"
         self._run_cron()
         self.assertEqual(self.company.lexware_connection_state, "reconnect_needed")
         row = move.lexware_transfer_ids
