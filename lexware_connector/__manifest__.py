@@ -12,14 +12,17 @@
     "data": [
         "security/lexware_security.xml",
         "security/ir.model.access.csv",
+        "security/lexware_payment_security.xml",
         "data/ir_cron.xml",
         "data/ir_cron_export.xml",
         "data/mail_activity_type.xml",
+        "data/ir_cron_payments.xml",
         "views/lexware_menus.xml",
         "views/res_config_settings_views.xml",
         "views/account_move_views.xml",
         "views/lexware_transfer_views.xml",
         "views/lexware_export_run_views.xml",
+        "views/lexware_payment_views.xml",
         "wizard/lexware_export_wizard_views.xml",
     ],
 }

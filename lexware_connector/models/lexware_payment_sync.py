@@ -1,0 +1,276 @@
+"""The polling that brings payments back from Lexware, and the door every change of a
+voucher goes through (the webhook's events too, later).
+
+One cycle per company with the sync on:
+1. the period: the voucher dates of its sent invoices and credit notes that Lexware has not
+   settled yet (paid, paid off, voided);
+2. the voucherlist over that period, page by page, 250 vouchers a request: status and open
+   amount of each, compared with what Odoo last saw;
+3. `/v1/payments/{id}` only for the vouchers whose status or open amount changed
+   (`_lexware_voucher_changed`), each registered and committed on its own.
+
+The walk is resumable: a run that runs out of time keeps where it stopped on the company
+(`lexware_payment_cursor`) and triggers a fresh run that goes on from there. It does not
+take the company's transfer lock (a long walk would keep invoices from being sent); the
+client's rate limit is shared with the transfer all the same, since both draw from the
+bucket of the company's credential.
+"""
+
+import datetime
+import json
+import logging
+
+from odoo import api, models, modules
+from odoo.exceptions import UserError
+
+from ..lexware.client import PAGE_SIZE_MAX, SEARCH_WINDOW
+from ..lexware.errors import (
+    LexwareAuthError,
+    LexwareError,
+    LexwareOutOfTimeError,
+    LexwarePermanentError,
+)
+from ..lexware.voucher import SALES_VOUCHER_TYPES
+from ..lexware.voucherlist import parse_entry
+from .account_move_payments import SETTLED_STATUSES
+
+_logger = logging.getLogger(__name__)
+
+MOVE_TYPES = ("out_invoice", "out_refund")
+# Vouchers of every status: a part payment leaves a voucher open with less to pay.
+ANY_STATUS = "any"
+
+
+class LexwarePaymentSync(models.AbstractModel):
+    _name = "lexware.payment.sync"
+    _description = "Payments from Lexware Office"
+
+    @api.model
+    def _lexware_trigger(self, at=None):
+        cron = self.env.ref("lexware_connector.ir_cron_lexware_payments", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger(at=at)
+
+    # -- the cron -------------------------------------------------------------------------
+
+    @api.model
+    def _cron_sync(self):
+        """One polling cycle for every connected company with the sync on."""
+        clock = self.env["lexware.transfer"]._lexware_clock()
+        unfinished = False
+        for company in self._lexware_companies():
+            unfinished |= not self._lexware_sync_company(company, clock)
+            if clock.out_of_time():
+                unfinished = True
+                break
+        if unfinished and clock.fresh_run_has_time():
+            # As the transfer does: a fresh run, in a watchdog period of its own, goes on.
+            self._lexware_trigger()
+        self._lexware_commit()
+
+    @api.model
+    def _lexware_companies(self):
+        companies = self.env["res.company"].sudo().search([("lexware_payment_sync", "=", True)])
+        return companies.filtered("lexware_connected")
+
+    @api.model
+    def _lexware_sync_company(self, company, clock):
+        """Walk the company's voucherlist on from where it stopped; True when the walk got
+        to its end."""
+        try:
+            client = company._lexware_client()
+        except UserError as error:
+            _logger.info("Lexware: company %s cannot sync payments: %s", company.id, error)
+            return True
+        journal = company._lexware_payment_journal()
+        if not journal:
+            _logger.warning("Lexware: company %s has no bank journal for payments", company.id)
+            return True
+        cursor = self._lexware_cursor(company)
+        if cursor is None:
+            return True
+        try:
+            while cursor is not None:
+                deadline = clock.row_deadline()
+                if deadline is None:
+                    return False
+                client.set_deadline(deadline)
+                cursor = self._lexware_walk_step(company, client, journal, cursor, clock)
+                company.lexware_payment_cursor = json.dumps(cursor) if cursor else False
+                self._lexware_commit()
+        except LexwareOutOfTimeError:
+            # The run's time is up, not Lexware's: a fresh run goes on from the cursor.
+            self._lexware_rollback()
+            return False
+        except LexwareAuthError as error:
+            # Also a 402 or 403: the connection's problem. The admins are told, as by the
+            # transfer; the walk goes on from the cursor once connected again.
+            self._lexware_rollback()
+            company._lexware_authorization_lost(error)
+            self._lexware_commit()
+            return True
+        except LexwareError as error:
+            # Lexware is unwell: the next cycle goes on from here.
+            _logger.warning("Lexware: company %s: payment sync stopped: %s", company.id, error)
+            self._lexware_rollback()
+            return True
+        finally:
+            client.set_deadline(None)
+        return True
+
+    @api.model
+    def _lexware_cursor(self, company):
+        """Where the walk goes on: the stored cursor, else a new cycle over the period of
+        what is still open; None when nothing is."""
+        if company.lexware_payment_cursor:
+            return json.loads(company.lexware_payment_cursor)
+        first, last = self._lexware_open_period(company)
+        if first is None:
+            return None
+        return {"first": first, "last": last, "end": last, "page": 0}
+
+    @api.model
+    def _lexware_open_period(self, company):
+        """The first and last voucher date (yyyy-MM-dd) of the company's sent invoices and
+        credit notes that Lexware has not settled."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT min(m.invoice_date), max(m.invoice_date)
+              FROM account_move m
+             WHERE m.company_id = %s
+               AND m.state = 'posted'
+               AND m.move_type IN %s
+               AND m.lexware_voucher_id IS NOT NULL
+               AND (m.lexware_voucher_status IS NULL OR m.lexware_voucher_status NOT IN %s)
+            """,
+            (company.id, MOVE_TYPES, SETTLED_STATUSES),
+        )
+        first, last = self.env.cr.fetchone()
+        if first is None:
+            return None, None
+        return first.isoformat(), last.isoformat()
+
+    @api.model
+    def _lexware_walk_step(self, company, client, journal, cursor, clock):
+        """Read one page of the voucherlist and take up its changed vouchers; answer the
+        cursor of the next page, or None at the end of the period."""
+        first = datetime.date.fromisoformat(cursor["first"])
+        last = datetime.date.fromisoformat(cursor["last"])
+        end = datetime.date.fromisoformat(cursor["end"])
+        answer = client.voucherlist_page(
+            SALES_VOUCHER_TYPES, first, last, cursor["page"], ANY_STATUS, PAGE_SIZE_MAX
+        )
+        if answer.get("totalElements", 0) > SEARCH_WINDOW and first < last:
+            # Lexware answers no page past its search window: walk the first half first.
+            middle = first + (last - first) // 2
+            return {**cursor, "last": middle.isoformat(), "page": 0}
+        entries = [parse_entry(entry) for entry in answer.get("content") or []]
+        for move, entry in self._lexware_changed(company, entries):
+            deadline = clock.row_deadline()
+            if deadline is None:
+                # This page is read again by the next run; what was taken up is known.
+                return cursor
+            client.set_deadline(deadline)
+            self._lexware_voucher_changed(company, entry.id, client, journal, move=move)
+            self._lexware_commit()
+        if not answer.get("last", True) and cursor["page"] + 1 < answer.get("totalPages", 0):
+            return {**cursor, "page": cursor["page"] + 1}
+        if last < end:
+            following = last + datetime.timedelta(days=1)
+            return {
+                "first": following.isoformat(),
+                "last": cursor["end"],
+                "end": cursor["end"],
+                "page": 0,
+            }
+        return None
+
+    @api.model
+    def _lexware_changed(self, company, entries):
+        """(invoice, entry) for the entries of one page whose status or open amount differ
+        from what Odoo last saw."""
+        moves = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "posted"),
+                    ("move_type", "in", MOVE_TYPES),
+                    ("lexware_voucher_id", "in", [entry.id for entry in entries]),
+                ]
+            )
+        )
+        by_voucher = {move.lexware_voucher_id: move for move in moves}
+        changed = []
+        for entry in entries:
+            move = by_voucher.get(entry.id)
+            if move and move._lexware_payments_changed(entry.voucher_status, entry.open_amount):
+                changed.append((move, entry))
+        return changed
+
+    # -- one voucher ----------------------------------------------------------------------
+
+    @api.model
+    def _lexware_voucher_changed(self, company, voucher_id, client=None, journal=None, move=None):
+        """Lexware says voucher `voucher_id` of `company` changed: read its payments and
+        register what is new. The polling calls this for each changed voucher; a webhook's
+        event can do the same. Answers whether the invoice was taken up (False: unknown
+        voucher, or another worker holds the invoice)."""
+        move = move or self.env["account.move"].sudo().search(
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "posted"),
+                ("move_type", "in", MOVE_TYPES),
+                ("lexware_voucher_id", "=", voucher_id),
+            ],
+            limit=1,
+        )
+        if not move or not self._lexware_lock(move):
+            return False
+        client = client or company._lexware_client()
+        journal = journal or company._lexware_payment_journal()
+        try:
+            payments = client.payments(voucher_id)
+        except LexwarePermanentError as error:
+            if error.status != 404:
+                raise
+            # Not booked yet in Lexware ("no payment information"), or gone.
+            return False
+        try:
+            with self.env.cr.savepoint():
+                move.sudo()._lexware_take_payments(payments, journal)
+        except Exception:  # pylint: disable=broad-exception-caught
+            # A payment Odoo refuses (a locked period, a missing account) must not stop the
+            # other invoices; this one is read again next cycle, since nothing was kept.
+            _logger.exception("Lexware: invoice %s: registering its payments failed", move.id)
+            return False
+        return True
+
+    @api.model
+    def _lexware_lock(self, move):
+        """Lock the invoice for this transaction; False when another worker holds it."""
+        self.env.cr.execute(
+            "SELECT id FROM account_move WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", (move.id,)
+        )
+        return bool(self.env.cr.fetchone())
+
+    # -- transactions (as the transfer: flushes inside tests) -----------------------------
+
+    def _lexware_real_transactions(self):
+        if "lexware_commit" in self.env.context:
+            return bool(self.env.context["lexware_commit"])
+        return not (modules.module.current_test or self.env.registry.in_test_mode())
+
+    def _lexware_commit(self):
+        if self._lexware_real_transactions():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        else:
+            self.env.flush_all()
+
+    def _lexware_rollback(self):
+        if self._lexware_real_transactions():
+            self.env.cr.rollback()
+        else:
+            self.env.flush_all()
