@@ -1,8 +1,8 @@
 from . import (
     account_move,
     account_move_guard,
-    account_move_voucher,
     account_move_payments,
+    account_move_voucher,
     account_tax,
     lexware_connection,
     lexware_connection_oauth,
