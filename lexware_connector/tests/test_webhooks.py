@@ -148,3 +148,41 @@ class TestWebhookDeliveries(WebhookCase):
             [("res_partner_id", "=", admin.partner_id.id)], order="id desc", limit=1
         )
         self.assertIn("reconnect", notification.mail_message_id.subject.lower())
+
+    def test_token_revoked_of_a_connection_still_good_leaves_it_connected(self):
+        body = json.dumps(
+            {
+                "organizationId": self.organization_id,
+                "eventType": "token.revoked",
+                "resourceId": "an-earlier-connection",
+                "eventDate": "2025-03-20T10:00:00.000+01:00",
+            }
+        ).encode()
+        self.assertEqual(self._deliver(body, sign(body)).status_code, 200)
+        self._sync()
+        self.assertEqual(self.company.lexware_connection_state, "connected")
+        self.assertEqual(self._events().state, "done")
+
+    def test_events_taken_up_are_cleaned_up_after_a_while(self):
+        body = json.dumps(
+            {
+                "organizationId": self.organization_id,
+                "eventType": "payment.changed",
+                "resourceId": "a-voucher-odoo-does-not-know",
+                "eventDate": "2025-03-20T10:00:00.000+01:00",
+            }
+        ).encode()
+        self._deliver(body, sign(body))
+        self._sync()
+        event = self._events()
+        self.assertEqual(event.state, "done")
+        event._gc_taken_up()
+        self.assertTrue(event.exists(), "kept a while")
+        self.env.cr.execute(
+            "UPDATE lexware_webhook_event SET write_date = now() - interval '31 days' "
+            "WHERE id = %s",
+            [event.id],
+        )
+        event.invalidate_recordset()
+        event._gc_taken_up()
+        self.assertFalse(event.exists())
