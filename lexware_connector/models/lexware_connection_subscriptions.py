@@ -54,7 +54,8 @@ class LexwareConnection(models.Model):
     def _set_connected(self, mode, profile, client, credentials):
         result = super()._set_connected(mode, profile, client, credentials)
         self.sudo().connection_ref = profile.get("connectionId") or False
-        self._sync_subscriptions()
+        # The client that read the profile: the new credentials are not committed yet.
+        self._sync_subscriptions(client)
         return result
 
     def _action_disconnect(self):
@@ -89,9 +90,10 @@ class LexwareConnection(models.Model):
 
     # -- reconciling with Lexware ---------------------------------------------------------
 
-    def _sync_subscriptions(self):
-        """Make Lexware's subscriptions what this connection wants, with one list request.
-        Never raises for Lexware's sake: the problem is kept in `webhook_problem`."""
+    def _sync_subscriptions(self, client=None):
+        """Make Lexware's subscriptions what this connection wants, with one list request
+        (through `client`, else the connection's own). Never raises for Lexware's sake: the
+        problem is kept in `webhook_problem`."""
         for connection in self.sudo():
             if connection.state != CONNECTED:
                 continue
@@ -101,7 +103,7 @@ class LexwareConnection(models.Model):
                 continue
             wanted = set(connection._wanted_events()) if url else set()
             try:
-                connection._reconcile_subscriptions(url, wanted)
+                connection._reconcile_subscriptions(url, wanted, client)
             except (LexwareError, UserError) as error:
                 _logger.warning(
                     "Lexware: company %s: the event subscriptions failed (%s)",
@@ -115,9 +117,9 @@ class LexwareConnection(models.Model):
                 )
             connection.webhook_problem = problem
 
-    def _reconcile_subscriptions(self, url, wanted):
+    def _reconcile_subscriptions(self, url, wanted, client=None):
         self.ensure_one()
-        client = self._client()
+        client = client or self._client()
         known = set(self.subscription_ids.mapped("subscription_id"))
         kept = {}
         for subscription in client.list_event_subscriptions():

@@ -138,6 +138,8 @@ class TestWebhookDeliveries(WebhookCase):
         self.assertEqual(self.company.lexware_connection_state, "connected")
         reference = self.connection.connection_ref
         self.assertTrue(reference)
+        self.assertFalse(self.connection.webhook_problem)
+        self.assertEqual(set(self._lexware_subscriptions()), ALL_EVENTS)
         self.sandbox.revoke_connection(reference)
         revoked = self._delivered("token.revoked")
         self.assertEqual([e["status"] for e in revoked], [200])
