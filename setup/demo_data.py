@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import sys
 import time
+import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -58,6 +59,8 @@ STORY = """
      with an "Open in Lexware" link; the sandbox page lists the voucher.
   4. Invoicing > Lexware > Export to Lexware: last month's posted invoices; click Export.
      The export run reaches 100 % and the sandbox page shows every voucher with its PDF.
+  5. Settings: tick "Mark invoices paid when paid in Lexware" and click Save. On the
+     sandbox page, click Pay next to a voucher: within seconds the invoice is paid in Odoo.
 
   OAuth client: sandbox-client / sandbox-secret; API key: sandbox-api-key
   Ctrl-C stops both.
@@ -168,6 +171,12 @@ def point_at_sandbox(env, sandbox_url, odoo_url):
     params.set_param("lexware_connector.auth_url", sandbox_url)
     params.set_param("lexware_connector.client_id", "sandbox-client")
     params.set_param("lexware_connector.client_secret", "sandbox-secret")
+    # Lexware's events reach this Odoo: the callback base named explicitly (plain http is
+    # allowed then), signed with the sandbox's key instead of Lexware's.
+    params.set_param("lexware_connector.webhook_url", odoo_url)
+    key_url = f"{sandbox_url}/_sandbox/webhook-public-key"
+    with urllib.request.urlopen(key_url, timeout=120) as answer:  # noqa: S310 (the local sandbox)
+        params.set_param("lexware_connector.webhook_public_key", answer.read().decode())
 
 
 def addon_hash():

@@ -1,7 +1,9 @@
 """The polling that brings payments back from Lexware, and the door every change of a
-voucher goes through (the webhook's events too, later).
+voucher goes through (the webhook's events too: `lexware.webhook.event`).
 
-One cycle per company with the sync on:
+A run first takes up the events Lexware delivered; a run they woke before the regular time
+ends there. A regular run checks the event subscriptions (one list request per connection)
+and walks, one cycle per company with the sync on:
 1. the period: the voucher dates of its sent invoices and credit notes that Lexware has not
    settled yet (paid, paid off, voided);
 2. the voucherlist over that period, page by page, 250 vouchers a request: status and open
@@ -20,7 +22,7 @@ import datetime
 import json
 import logging
 
-from odoo import api, models, modules
+from odoo import api, fields, models, modules
 from odoo.exceptions import UserError
 
 from ..lexware.client import PAGE_SIZE_MAX, SEARCH_WINDOW
@@ -57,8 +59,16 @@ class LexwarePaymentSync(models.AbstractModel):
     def _cron_sync(self):
         """One polling cycle for every connected company with the sync on."""
         clock = self.env["lexware.transfer"]._lexware_clock()
-        unfinished = False
-        for company in self._lexware_companies():
+        taken, finished = self.env["lexware.webhook.event"]._lexware_take_up_pending(clock)
+        unfinished = not finished
+        if taken and not self._lexware_poll_due():
+            # Woken by Lexware's events: the walk waits for its regular time.
+            companies = self.env["res.company"]
+        else:
+            companies = self._lexware_companies()
+            companies.lexware_connection_id._sync_subscriptions()
+            self._lexware_commit()
+        for company in companies:
             unfinished |= not self._lexware_sync_company(company, clock)
             if clock.out_of_time():
                 unfinished = True
@@ -67,6 +77,13 @@ class LexwarePaymentSync(models.AbstractModel):
             # As the transfer does: a fresh run, in a watchdog period of its own, goes on.
             self._lexware_trigger()
         self._lexware_commit()
+
+    @api.model
+    def _lexware_poll_due(self):
+        """Whether the cron's regular time has come (a run woken by `_trigger` comes
+        before it)."""
+        cron = self.env.ref("lexware_connector.ir_cron_lexware_payments", raise_if_not_found=False)
+        return not cron or cron.sudo().nextcall <= fields.Datetime.now()
 
     @api.model
     def _lexware_companies(self):

@@ -43,11 +43,17 @@ class ResCompany(models.Model):
                 )
 
     def write(self, vals):
-        switched_on = vals.get("lexware_payment_sync") and self.filtered(
-            lambda company: not company.lexware_payment_sync
+        switched = self.filtered(
+            lambda company: (
+                "lexware_payment_sync" in vals
+                and company.lexware_payment_sync != bool(vals["lexware_payment_sync"])
+            )
         )
         result = super().write(vals)
-        if switched_on:
+        if switched:
+            # Lexware's payment events follow the switch; token.revoked stays.
+            switched.sudo().lexware_connection_id._sync_subscriptions()
+        if vals.get("lexware_payment_sync") and switched:
             self.env["lexware.payment.sync"]._lexware_trigger()
         return result
 

@@ -13,3 +13,6 @@ class ResConfigSettings(models.TransientModel):
         readonly=False,
         domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', company_id)]",
     )
+    lexware_webhook_problem = fields.Char(
+        related="company_id.lexware_connection_id.webhook_problem", readonly=True
+    )
