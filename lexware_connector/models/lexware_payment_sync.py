@@ -22,7 +22,7 @@ import datetime
 import json
 import logging
 
-from odoo import api, fields, models, modules
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..lexware.client import PAGE_SIZE_MAX, SEARCH_WINDOW
@@ -273,21 +273,10 @@ class LexwarePaymentSync(models.AbstractModel):
         )
         return bool(self.env.cr.fetchone())
 
-    # -- transactions (as the transfer: flushes inside tests) -----------------------------
-
-    def _lexware_real_transactions(self):
-        if "lexware_commit" in self.env.context:
-            return bool(self.env.context["lexware_commit"])
-        return not (modules.module.current_test or self.env.registry.in_test_mode())
+    # -- transactions: the transfer's, so that tests run both engines alike --------------
 
     def _lexware_commit(self):
-        if self._lexware_real_transactions():
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-        else:
-            self.env.flush_all()
+        self.env["lexware.transfer"]._lexware_commit()
 
     def _lexware_rollback(self):
-        if self._lexware_real_transactions():
-            self.env.cr.rollback()
-        else:
-            self.env.flush_all()
+        self.env["lexware.transfer"]._lexware_rollback()
