@@ -12,6 +12,8 @@ from .lexware_states import is_in_lexware, is_never_in_lexware
 ENGINE_FIELDS = frozenset(
     {"lexware_transfer_ids", "lexware_state", "lexware_voucher_id", "lexware_error"}
 )
+# What the payment sync records of Lexware's side of the invoice.
+PAYMENT_ENGINE_FIELDS = frozenset({"lexware_voucher_status", "lexware_open_amount"})
 
 
 class AccountMove(models.Model):
@@ -37,12 +39,21 @@ class AccountMove(models.Model):
         return super().write(vals)
 
     def _lexware_check_engine_fields(self, vals):
-        written = ENGINE_FIELDS & vals.keys()
-        if written and not self.env.su:
+        if self.env.su:
+            return
+        if written := ENGINE_FIELDS & vals.keys():
             raise AccessError(
                 self.env._(
                     "Only Odoo's transfer to Lexware Office sets %(fields)s: it is the "
                     "record of what Lexware holds.",
+                    fields=", ".join(sorted(written)),
+                )
+            )
+        if written := PAYMENT_ENGINE_FIELDS & vals.keys():
+            raise AccessError(
+                self.env._(
+                    "Only Odoo's sync with Lexware Office sets %(fields)s: it is the record "
+                    "of what Lexware shows.",
                     fields=", ".join(sorted(written)),
                 )
             )

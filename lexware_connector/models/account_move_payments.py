@@ -17,7 +17,6 @@ from decimal import Decimal
 from markupsafe import Markup
 
 from odoo import Command, fields, models
-from odoo.exceptions import AccessError
 from odoo.tools import format_amount, format_date, groupby, plaintext2html
 
 from ..lexware.payments import CASH_DISCOUNT, CREDIT_NOTE, PAYMENT
@@ -35,7 +34,6 @@ KNOWN_STATUSES = frozenset(status for status, _label in VOUCHER_STATUSES)
 # Lexware owes nothing more on these: they leave the period the polling looks at.
 SETTLED_STATUSES = ("paid", "paidoff", "voided")
 PAID_STATUSES = ("paid", "paidoff")
-PAYMENT_ENGINE_FIELDS = frozenset({"lexware_voucher_status", "lexware_open_amount"})
 RECEIVABLE_TYPES = ("asset_receivable", "liability_payable")
 CENT = Decimal("0.01")
 
@@ -66,21 +64,6 @@ class AccountMove(models.Model):
     lexware_payment_ids = fields.One2many(
         "lexware.payment", "move_id", string="Payments from Lexware", readonly=True
     )
-
-    def write(self, vals):
-        self._lexware_check_payment_fields(vals)
-        return super().write(vals)
-
-    def _lexware_check_payment_fields(self, vals):
-        written = PAYMENT_ENGINE_FIELDS & vals.keys()
-        if written and not self.env.su:
-            raise AccessError(
-                self.env._(
-                    "Only Odoo's sync with Lexware Office sets %(fields)s: it is the record "
-                    "of what Lexware shows.",
-                    fields=", ".join(sorted(written)),
-                )
-            )
 
     # -- what Odoo last saw ---------------------------------------------------------------
 

@@ -324,6 +324,20 @@ class TestPaymentSettings(PaymentsCase):
             move.with_user(accountant).write({"lexware_voucher_status": "paid"})
         self.assertFalse(move.lexware_voucher_status)
 
+    def test_an_invoice_cannot_be_created_paid_in_lexware(self):
+        billing = new_test_user(
+            self.env, "lx_billing_create", groups="account.group_account_invoice,base.group_user"
+        )
+        with self.assertRaises(AccessError):
+            self.env["account.move"].with_user(billing).create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.customer.id,
+                    "lexware_voucher_status": "paid",
+                    "lexware_open_amount": 0.0,
+                }
+            )
+
     def test_the_polling_cron_runs_every_15_minutes_as_the_superuser(self):
         cron = self.env.ref("lexware_connector.ir_cron_lexware_payments")
         self.assertTrue(cron.active)
