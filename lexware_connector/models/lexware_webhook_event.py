@@ -201,6 +201,9 @@ class LexwareWebhookEvent(models.Model):
         company = self.company_id
         if not company.lexware_connected:
             return
+        # Lexware announces one payment twice (payment.changed, voucher.status.changed):
+        # one read of the voucher answers every event of it stored so far.
+        same_voucher = self._lexware_same_voucher_pending()
         client = company._lexware_client()
         client.set_deadline(deadline)
         try:
@@ -209,6 +212,17 @@ class LexwareWebhookEvent(models.Model):
             )
         finally:
             client.set_deadline(None)
+        same_voucher.state = "done"
+
+    def _lexware_same_voucher_pending(self):
+        """The other stored events of this voucher, locked, unless another worker has them."""
+        self.env.cr.execute(
+            "SELECT id FROM lexware_webhook_event WHERE state = 'new' AND id != %s "
+            "AND company_id = %s AND resource_id = %s AND event_type IN %s "
+            "FOR UPDATE SKIP LOCKED",
+            [self.id, self.company_id.id, self.resource_id, tuple(VOUCHER_EVENTS)],
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _lexware_token_revoked(self):
         """Lexware revoked a connection of the organisation. Not this one's when it names
