@@ -86,6 +86,17 @@ class TestWebhookDeliveries(WebhookCase):
         self.assertEqual(len(self._registered(move)), 1)
         self.assertEqual(set(self._events().mapped("state")), {"done"})
 
+    def test_a_payment_announced_by_two_events_is_read_once(self):
+        move = self._sent()
+        self.sandbox.pay(move.lexware_voucher_id, date="2025-03-20")
+        self.assertEqual(
+            sorted(json.loads(entry["body"])["eventType"] for entry in self._delivered()),
+            ["payment.changed", "voucher.status.changed"],
+        )
+        self.assertEqual(self._sync(), 1, "one read of the voucher's payments for both events")
+        self.assertEqual(set(self._events().mapped("state")), {"done"})
+        self.assertEqual(len(self._registered(move)), 1)
+
     def test_the_same_event_twice_is_stored_once_and_paid_once(self):
         move = self._sent()
         self.sandbox.pay(move.lexware_voucher_id, amount=50.0, date="2025-03-20")
