@@ -4,6 +4,7 @@ import argparse
 import signal
 import threading
 
+from . import webhooks
 from .server import SandboxServer
 
 
@@ -52,6 +53,9 @@ def main(argv=None):
     with sandbox:
         print(f"Lexware sandbox listening on {sandbox.url}", flush=True)
         stopped.wait()
+    # The signing key may still be in the making on a daemon thread: interpreter shutdown
+    # under OpenSSL's feet ends the process with SIGSEGV instead of 0.
+    webhooks.private_key()
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ class TestQueueAccess(TransferCase):
             (pending, {"state": "sent"}),  # never sent
         ]
         for move, values in attempts:
-            with self.subTest(values=values), self.assertRaises(AccessError):
+            with self.subTest(values=repr(values)), self.assertRaises(AccessError):
                 move.lexware_transfer_ids.with_user(self.billing).write(values)
         self.assertEqual(self._row_values(sent), before)
         self.assertEqual(pending.lexware_state, "pending")
@@ -100,7 +100,7 @@ class TestQueueAccess(TransferCase):
         ]
         for user in (self.billing, admin):
             for move, values in attempts:
-                with self.subTest(user=user.login, values=values), self.assertRaises(AccessError):
+                with self.subTest(user=user.login, values=repr(values)), self.assertRaises(AccessError):
                     move.with_user(user).write(values)
         self.assertEqual(pending.lexware_state, "pending")
         self.assertEqual(sent.lexware_state, "sent")
@@ -153,7 +153,7 @@ class TestQueueAccess(TransferCase):
             {"lexware_contact_id": "00000000-0000-0000-0000-000000000000"},
             {"lexware_contact_unsure": True},
         ):
-            with self.subTest(values=values), self.assertRaises(AccessError):
+            with self.subTest(values=repr(values)), self.assertRaises(AccessError):
                 partner.with_user(self.billing).write(values)
         self.assertEqual(partner.lexware_contact_id, contact_id)
         with self.assertRaises(AccessError):
@@ -174,7 +174,7 @@ class TestQueueAccess(TransferCase):
             {"lexware_organization_id": "another-organisation"},
             {"lexware_auto_transfer": False},
         ):
-            with self.subTest(values=values), self.assertRaises(AccessError):
+            with self.subTest(values=repr(values)), self.assertRaises(AccessError):
                 company.with_user(self.access_admin).write(values)
         self.assertEqual(company.lexware_connection_state, "reconnect_needed")
         self.assertEqual(company.lexware_organization_id, self.organization_id)
@@ -191,7 +191,7 @@ class TestQueueAccess(TransferCase):
             {"state": "done"},
             {"transfer_ids": [Command.update(pending.lexware_transfer_ids.id, {"state": "sent"})]},
         ):
-            with self.subTest(values=values), self.assertRaises(AccessError):
+            with self.subTest(values=repr(values)), self.assertRaises(AccessError):
                 run.with_user(self.accountant).write(values)
         with self.assertRaises(AccessError):
             run.with_user(self.accountant).unlink()

@@ -84,10 +84,10 @@ class TestSecrets(LexwareSandboxCase):
 
     def test_accountant_cannot_write_the_connection(self):
         for values in ({"lexware_organization_id": "another"}, {"lexware_last_error": False}):
-            with self.subTest(values=values), self.assertRaises(AccessError):
+            with self.subTest(values=repr(values)), self.assertRaises(AccessError):
                 self.as_accountant.write(values)
         for values in ({"api_key": "stolen"}, {"state": "disconnected"}):
-            with self.subTest(values=values), self.assertRaises(AccessError):
+            with self.subTest(values=repr(values)), self.assertRaises(AccessError):
                 self.connection_as_accountant.write(values)
         with self.assertRaises(AccessError):
             self.env["lexware.connection"].with_user(self.accountant).create(

@@ -57,7 +57,7 @@ class TestTransferStates(TransactionCase):
 
     def test_each_row_is_in_lexware_or_never_was_when_retryable(self):
         for row in ROWS:
-            with self.subTest(row=row):
+            with self.subTest(row=repr(row)):
                 in_lexware = is_in_lexware(row)
                 self.assertEqual(is_never_in_lexware(row), may_be_retried(row) and not in_lexware)
                 self.assertEqual(
