@@ -100,7 +100,10 @@ class TestQueueAccess(TransferCase):
         ]
         for user in (self.billing, admin):
             for move, values in attempts:
-                with self.subTest(user=user.login, values=repr(values)), self.assertRaises(AccessError):
+                with (
+                    self.subTest(user=user.login, values=repr(values)),
+                    self.assertRaises(AccessError),
+                ):
                     move.with_user(user).write(values)
         self.assertEqual(pending.lexware_state, "pending")
         self.assertEqual(sent.lexware_state, "sent")
