@@ -23,6 +23,7 @@
         "views/lexware_transfer_views.xml",
         "views/lexware_export_run_views.xml",
         "views/lexware_payment_views.xml",
+        "views/lexware_webhook_event_views.xml",
         "wizard/lexware_export_wizard_views.xml",
     ],
 }

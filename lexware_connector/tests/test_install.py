@@ -14,6 +14,11 @@ class TestInstallation(TransactionCase):
         cls.accountant = new_test_user(
             cls.env, login="lexware_install_accountant", groups="account.group_account_manager"
         )
+        cls.admin = new_test_user(
+            cls.env,
+            login="lexware_install_admin",
+            groups="account.group_account_manager,base.group_system",
+        )
 
     def test_installed_for_a_german_company(self):
         """The suite runs where the connector's users are: a German company on SKR03."""
@@ -58,6 +63,18 @@ class TestInstallation(TransactionCase):
             menus.with_user(self.clerk).search([("parent_id", "=", root.id)]).mapped("name"),
             ["Transfers"],
         )
+        self.assertEqual(
+            menus.with_user(self.admin).search([("parent_id", "=", root.id)]).mapped("name"),
+            ["Transfers", "Export to Lexware", "Export runs", "Events"],
+        )
+
+    def test_admins_read_lexwares_events_and_nobody_edits_them(self):
+        action = self.env.ref("lexware_connector.action_lexware_webhook_event")
+        self.assertEqual(action.res_model, "lexware.webhook.event")
+        events = self.env["lexware.webhook.event"]
+        self.assertTrue(events.with_user(self.admin).has_access("read"))
+        self.assertFalse(events.with_user(self.admin).has_access("write"))
+        self.assertFalse(events.with_user(self.accountant).has_access("read"))
 
     def test_billing_users_read_the_queue_and_only_accountants_export(self):
         transfers = self.env["lexware.transfer"]
