@@ -49,7 +49,7 @@ def crowded_lists(contact):
 
 
 def contact_kind(contact):
-    """"company" or "person": which of the two a contact or payload is."""
+    """ "company" or "person": which of the two a contact or payload is."""
     return "company" if contact.get("company") else "person"
 
 

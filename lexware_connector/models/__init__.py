@@ -4,6 +4,7 @@ from . import (
     account_move_payments,
     account_move_voucher,
     account_tax,
+    base_partner_merge,
     lexware_connection,
     lexware_connection_oauth,
     lexware_connection_subscriptions,
@@ -22,4 +23,5 @@ from . import (
     res_config_settings,
     res_config_settings_payments,
     res_partner,
+    res_partner_contact_update,
 )
