@@ -4,7 +4,6 @@ from . import (
     account_move_payments,
     account_move_voucher,
     account_tax,
-    base_partner_merge,
     lexware_connection,
     lexware_connection_oauth,
     lexware_connection_subscriptions,

@@ -17,6 +17,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 from ..lexware.contact import build_contact
 from ..lexware.contact_update import (
@@ -39,6 +40,7 @@ from ..lexware.errors import (
     LexwarePermanentError,
     LexwareRetryableError,
 )
+from .res_partner import CONTACT_FIELDS
 
 _logger = logging.getLogger(__name__)
 
@@ -56,10 +58,10 @@ class LexwareStaleAgain(Exception):
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    # The customer's Lexware contact, by concern: the link in res_partner.py, its upkeep here.
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     lexware_contact_fingerprint = fields.Char(
-        string="Lexware Contact Fingerprint",
         company_dependent=True,
         copy=False,
         help="A digest of this customer's name, billing address, VAT ID, email and phone as "
@@ -127,6 +129,57 @@ class ResPartner(models.Model):
             _logger.info("Lexware: partner %s: contact %s updated", self.id, contact_id)
             return UPDATED, self._lexware_contact_updated_words(changed)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- merged customers -------------------------------------------------------------------
+
+    def _lexware_take_over_contacts(self, merged):
+        """Per company: this partner keeps its contact or takes the first merged one's, with
+        its fingerprint, so that its invoices go there and no second contact is made; the
+        merged partners, deleted next, let go of theirs, so that the merge's own copying of
+        fields finds nothing to change. A contact left behind is named in a note."""
+        self.ensure_one()
+        names = sorted(CONTACT_FIELDS)
+        for company in self._lexware_linked_companies(self | merged):
+            survivor = self.sudo().with_company(company)
+            others = (
+                merged.sudo()
+                .with_company(company)
+                .filtered(lambda partner: any(partner[name] for name in names))
+            )
+            donors = others.filtered("lexware_contact_id")
+            if not survivor.lexware_contact_id and donors:
+                survivor.write({name: donors[0][name] for name in names})
+                donors = donors[1:]
+            elif not survivor.lexware_contact_id and any(others.mapped("lexware_contact_unsure")):
+                survivor.lexware_contact_unsure = True
+            for donor in donors:
+                survivor._lexware_contact_note(
+                    self.env._(
+                        "Lexware Office (%(company)s): the merged customer %(customer)s had a "
+                        "contact of its own there (%(contact)s). Invoices go to this customer's "
+                        "contact; merge the two in Lexware if you wish.",
+                        company=company.name,
+                        customer=donor.display_name,
+                        contact=donor.lexware_contact_id,
+                    )
+                )
+            others.write(dict.fromkeys(names, False))
+
+    def _lexware_linked_companies(self, partners):
+        """The companies for which any of `partners` has a link to Lexware (the values of a
+        company-dependent field are stored by company id)."""
+        partners.flush_model(sorted(CONTACT_FIELDS))
+        self.env.cr.execute(
+            SQL(
+                "SELECT lexware_contact_id, lexware_contact_unsure, lexware_contact_fingerprint"
+                " FROM res_partner WHERE id IN %s",
+                tuple(partners.ids),
+            )
+        )
+        company_ids = {
+            int(key) for row in self.env.cr.fetchall() for values in row if values for key in values
+        }
+        return self.env["res.company"].sudo().browse(sorted(company_ids)).exists()
 
     # -- words on the customer --------------------------------------------------------------
 
