@@ -76,6 +76,11 @@ class ResPartner(models.Model):
         even when the fingerprint says it is current (the manual action).
         """
         self.ensure_one()
+        # The cron runs without a language: the notes then speak the company's.
+        lang = self.env.lang or self.env.company.partner_id.lang
+        return self.with_context(lang=lang)._lexware_reconcile_contact(client, commit, force)
+
+    def _lexware_reconcile_contact(self, client, commit, force):
         try:
             wanted = build_contact(self._lexware_contact_data())
         except LexwareDataError as error:
@@ -214,15 +219,26 @@ class ResPartner(models.Model):
         return None
 
     def _lexware_list_words(self, name):
+        """A crowded list ("addresses.billing") in words: "billing addresses"."""
         group, kind = name.split(".", 1)
-        words = {
-            "addresses": self.env._("%(kind)s addresses"),
-            "emailAddresses": self.env._("%(kind)s email addresses"),
-            "phoneNumbers": self.env._("%(kind)s phone numbers"),
-        }
         if group == "company":
             return self.env._("contact persons")
-        return words[group] % {"kind": kind}
+        kinds = {
+            "billing": self.env._("billing"),
+            "shipping": self.env._("shipping"),
+            "business": self.env._("business"),
+            "office": self.env._("office"),
+            "private": self.env._("private"),
+            "mobile": self.env._("mobile"),
+            "fax": self.env._("fax"),
+            "other": self.env._("other"),
+        }
+        lists = {
+            "addresses": self.env._("addresses (%(kind)s)"),
+            "emailAddresses": self.env._("email addresses (%(kind)s)"),
+            "phoneNumbers": self.env._("phone numbers (%(kind)s)"),
+        }
+        return lists[group] % {"kind": kinds.get(kind, kind)}
 
     def _lexware_contact_updated_words(self, changed):
         names = {

@@ -182,7 +182,7 @@ class TestContactsUpdate(TransferCase):
         self.assertEqual(self._contact()["addresses"]["billing"], billing)
         notes = self._notes(containing="was not updated")
         self.assertEqual(len(notes), 1)
-        self.assertIn("billing addresses", notes[0])
+        self.assertIn("(addresses (billing))", notes[0])
         self.assertEqual(self._send_one()["requests"], 2)
         self.assertEqual(len(self._notes(containing="was not updated")), 1, "once, not per invoice")
 
