@@ -166,6 +166,16 @@ class TestContactsUpdate(TransferCase):
                 self.assertEqual(contact["phoneNumbers"], {"business": [f"+49 30 {status}"]})
                 self.assertEqual(contact_id, contact["id"])
 
+    def test_refused_credentials_on_the_update_are_the_connections_problem(self):
+        self._known_customer()
+        self.customer.email = "rechnung@kunde-bau.example"
+        self.company.sudo().lexware_connection_id.api_key = "a-deleted-key"
+        move = self._invoice([(100.0, self.tax_19)])
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "pending", "waits for the connection, as before")
+        self.assertEqual(self.company.lexware_connection_state, "reconnect_needed")
+        self.assertFalse(self._notes(containing="contact of this customer"))
+
     # -- what the connector leaves alone ----------------------------------------------------
 
     def test_contact_with_more_than_the_api_writes_is_left_alone_with_one_note(self):
@@ -203,6 +213,26 @@ class TestContactsUpdate(TransferCase):
         self.assertEqual(
             self._contact()["emailAddresses"], {"business": ["rechnung@kunde-bau.example"]}
         )
+
+    def test_refused_update_and_other_kind_are_left_with_a_note(self):
+        self._known_customer()
+        fingerprint = self._partner().lexware_contact_fingerprint
+        self.customer.country_id = self.env.ref("base.xk")  # a code the sandbox refuses
+        action = self.customer.with_user(self.accountant).action_lexware_update_contact()
+        self.assertEqual(
+            action["params"]["message"],
+            "Kunde Bau GmbH: not updated (see the note on the customer)",
+        )
+        notes = self._notes(containing="refused to update")
+        self.assertEqual(len(notes), 1)
+        self.assertIn("HTTP 406: addresses.billing[0].countryCode: invalid_value", notes[0])
+        self.assertNotEqual(self._partner().lexware_contact_fingerprint, fingerprint)
+        # Odoo now keeps the customer as a person: Lexware's company is not turned into one.
+        self.customer.write({"is_company": False, "country_id": self.env.ref("base.de").id})
+        action = self.customer.with_user(self.accountant).action_lexware_update_contact()
+        self.assertIn("left as it is", action["params"]["message"])
+        self.assertEqual(len(self._notes(containing="holds it as a company, Odoo as a person")), 1)
+        self.assertEqual(self._contact()["version"], 0, "never written")
 
     # -- merged customers -------------------------------------------------------------------
 
