@@ -142,6 +142,11 @@ class LexwareClient:
         """
         self._deadline = deadline
 
+    @property
+    def deadline(self):
+        """The `time.monotonic()` value every request ends by, None for none."""
+        return self._deadline
+
     # -- typed calls ----------------------------------------------------------------------
 
     def get_profile(self):

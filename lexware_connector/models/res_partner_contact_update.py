@@ -14,6 +14,7 @@ run's own deadline stop the invoice, as for any other request.
 """
 
 import logging
+import time
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -32,6 +33,7 @@ from ..lexware.contact_update import (
     merge_contact,
 )
 from ..lexware.errors import (
+    TIMEOUT,
     LexwareAccessDenied,
     LexwareAuthError,
     LexwareDataError,
@@ -51,6 +53,9 @@ CREATED = "created"
 MANUAL_LIMIT = 20
 # A PUT's answers to a stale version: 409 as documented, 406 as seen.
 STALE_STATUSES = frozenset({406, 409})
+# Seconds the update may take of an invoice's time: one request with its full timeouts and
+# some to spare. A contact endpoint that hangs must not keep the voucher from going.
+UPDATE_TIME_MAX = 45.0
 
 
 class LexwareStaleAgain(Exception):
@@ -91,7 +96,7 @@ class ResPartner(models.Model):
         if fingerprint == self.lexware_contact_fingerprint and not force:
             return UNCHANGED
         try:
-            outcome, reason = self._lexware_update_contact(client, wanted)
+            outcome, reason = self._lexware_update_contact_in_time(client, wanted)
         except (LexwareAuthError, LexwareOutOfTimeError):
             raise
         except (LexwareRetryableError, LexwareStaleAgain) as error:
@@ -107,6 +112,21 @@ class ResPartner(models.Model):
         self.lexware_contact_fingerprint = fingerprint
         commit()
         return outcome
+
+    def _lexware_update_contact_in_time(self, client, wanted):
+        """`_lexware_update_contact` within UPDATE_TIME_MAX: running out of that time is a
+        failed update, running out of the caller's deadline stops as any request does."""
+        deadline = client.deadline
+        own = time.monotonic() + UPDATE_TIME_MAX
+        client.set_deadline(own if deadline is None else min(own, deadline))
+        try:
+            return self._lexware_update_contact(client, wanted)
+        except LexwareOutOfTimeError as error:
+            if deadline is not None and deadline <= own:
+                raise
+            raise LexwareRetryableError(str(error), kind=TIMEOUT) from None
+        finally:
+            client.set_deadline(deadline)
 
     def _lexware_update_contact(self, client, wanted):
         """(outcome, note or None): read, merge, write; a stale version read once more."""

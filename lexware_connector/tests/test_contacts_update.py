@@ -10,6 +10,7 @@ from odoo.tests import new_test_user
 
 from ..lexware import client as lexware_client
 from ..lexware.client import LexwareClient
+from ..models import res_partner_contact_update as contact_update
 from .test_transfer_common import TransferCase
 
 CONTACT_COUNTERS = ("contacts_read", "contacts_updated", "contacts_created")
@@ -209,6 +210,11 @@ class TestContactsUpdate(TransferCase):
         notes = self._notes(containing="could not be updated")
         self.assertEqual(len(notes), 1)
         self.assertIn("server problem (HTTP 503)", notes[0])
+        # A contact endpoint that hangs: the update's own time runs out, not the invoice's.
+        with patch.object(contact_update, "UPDATE_TIME_MAX", 0.0):
+            self.assertEqual(self._send_one()["contacts_read"], 0)
+        self.assertIn("did not answer in time", self._notes(containing="could not be updated")[0])
+        self.assertEqual(self._partner().lexware_contact_fingerprint, fingerprint)
         self.assertEqual(self._send_one()["contacts_updated"], 1)
         self.assertEqual(
             self._contact()["emailAddresses"], {"business": ["rechnung@kunde-bau.example"]}
