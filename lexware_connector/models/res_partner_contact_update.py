@@ -225,7 +225,7 @@ class ResPartner(models.Model):
                 "in Lexware's web app it holds more than the Lexware API can write "
                 "(%(lists)s); written back, the rest would be lost, so Odoo leaves it as it "
                 "is. Change the name, billing address, VAT ID, email or phone in Lexware "
-                "yourself.",
+                "yourself, or remove the extra entries there and use Update in Lexware.",
                 lists=", ".join(self._lexware_list_words(name) for name in crowded),
             )
         if contact_kind(current) != contact_kind(wanted):
