@@ -20,6 +20,7 @@
         "views/lexware_menus.xml",
         "views/res_config_settings_views.xml",
         "views/account_move_views.xml",
+        "views/res_partner_views.xml",
         "views/lexware_transfer_views.xml",
         "views/lexware_export_run_views.xml",
         "views/lexware_payment_views.xml",

@@ -14,15 +14,20 @@ def create(call):
 
 
 def read(call, contact_id):
-    return _find(call, contact_id)
+    doc = _find(call, contact_id)
+    call.counters.add("contacts_read")
+    return doc
 
 
 def update(call, contact_id):
+    """A PUT replaces the whole contact (what the body leaves out is gone), keeps its
+    roles' customer numbers and raises the version. A contact holding more entries than
+    the API writes (web app edits) is refused: written back, it would lose them."""
     stored = _find(call, contact_id)
     payload = json_body(call.request)
     doc = validate_contact(payload, creating=False)
     if payload["version"] != stored["version"]:
-        raise _stale(payload["version"])
+        raise _stale(call, payload["version"])
     if holds_several_entries(stored):
         raise IssueListError([("invalid_value", "contact")])
     for role in doc["roles"]:
@@ -30,12 +35,14 @@ def update(call, contact_id):
     fixed = {key: stored[key] for key in ("id", "organizationId", "createdDate")}
     saved = call.store.replace_doc("contacts", {**doc, **fixed}, stored["version"])
     if saved is None:
-        raise _stale(payload["version"])
+        raise _stale(call, payload["version"])
     call.counters.add("contacts_updated")
     return stub(saved, "contacts")
 
 
-def _stale(version):
+def _stale(call, version):
+    if call.settings.stale_contact_status == 406:
+        return IssueListError([("invalid_value", "version")])
     return ApiError(409, "Optimistic locking violation", [("Version", "version", str(version))])
 
 

@@ -22,6 +22,9 @@ class Settings:
     # item per tax rate and category (`repeated_items=False`).
     tax_tolerance: str = "strict"
     repeated_items: bool = False
+    # The answer to a contact PUT with a stale version: 409 as documented, or 406 as
+    # integrators have seen it.
+    stale_contact_status: int = 409
     # Webhooks: Lexware calls https callbacks only; tests and the demo switch http on.
     webhook_http_allowed: bool = False
     # A failed delivery is tried again this many times, after pauses of

@@ -22,6 +22,7 @@ CONFIG_KEYS = (
     "contact_settle_s",
     "tax_tolerance",
     "repeated_items",
+    "stale_contact_status",
     "webhook_http_allowed",
     "webhook_retries",
     "webhook_retry_pause_s",
@@ -64,6 +65,11 @@ def _vouchers(sandbox, request, body):
 
 def _contacts(sandbox, request, body):
     return sandbox.contacts()
+
+
+def _edit_contact(sandbox, request, body):
+    """{contactId, fields}: the contact saved with `fields` changed, as in the web app."""
+    return sandbox.edit_contact_in_web_app(body["contactId"], **body.get("fields", {}))
 
 
 def _organizations(sandbox, request, body):
@@ -157,6 +163,7 @@ ROUTES = {
     ("/_sandbox/config", "POST"): _config,
     ("/_sandbox/vouchers", "GET"): _vouchers,
     ("/_sandbox/contacts", "GET"): _contacts,
+    ("/_sandbox/contact-edit", "POST"): _edit_contact,
     ("/_sandbox/organizations", "POST"): _organizations,
     ("/_sandbox/expire-tokens", "POST"): _expire_tokens,
     ("/_sandbox/revoke", "POST"): _revoke,

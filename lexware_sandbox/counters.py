@@ -19,6 +19,7 @@ NAMES = (
     "files_uploaded",
     "scans_uploaded",
     "contacts_created",
+    "contacts_read",
     "contacts_updated",
     "event_subscriptions_created",
 )

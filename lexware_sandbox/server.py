@@ -133,6 +133,7 @@ class SandboxServer:
             "contact_settle_s",
             "tax_tolerance",
             "repeated_items",
+            "stale_contact_status",
             "webhook_http_allowed",
             "webhook_retries",
             "webhook_retry_pause_s",
@@ -145,6 +146,8 @@ class SandboxServer:
         self.injector.configure(**{k: v for k, v in options.items() if k in fault_keys})
         if options.get("tax_tolerance", "strict") not in TAX_TOLERANCES:
             raise ValueError(f"tax_tolerance is one of {', '.join(TAX_TOLERANCES)}")
+        if options.get("stale_contact_status", 409) not in (406, 409):
+            raise ValueError("stale_contact_status is 406 or 409")
         if (
             options.get("webhook_retries", 0) < 0
             or options.get("webhook_retry_pause_s", 0) < 0
@@ -292,6 +295,10 @@ class SandboxServer:
         return self.store.event_subscriptions()
 
     def edit_contact_in_web_app(self, contact_id, **fields):
-        """Changes a contact as the web app may: lists with several entries included."""
+        """Changes a contact as the web app may: lists with several entries included (two
+        billing addresses, several contact persons), which the API then refuses to write.
+        The version goes up, as after any save; KeyError for an unknown contact."""
         doc = self.store.get_doc("contacts", contact_id)
-        self.store.replace_doc("contacts", {**doc, **fields}, doc["version"])
+        if doc is None:
+            raise KeyError(contact_id)
+        return self.store.replace_doc("contacts", {**doc, **fields}, doc["version"])

@@ -142,6 +142,11 @@ class LexwareClient:
         """
         self._deadline = deadline
 
+    @property
+    def deadline(self):
+        """The `time.monotonic()` value every request ends by, None for none."""
+        return self._deadline
+
     # -- typed calls ----------------------------------------------------------------------
 
     def get_profile(self):
@@ -166,6 +171,11 @@ class LexwareClient:
 
     def create_contact(self, payload):
         return self._request("POST", "/v1/contacts", json=payload)
+
+    def update_contact(self, contact_id, payload):
+        """PUT the whole contact; `payload` carries the `version` it was read at. A stale
+        version answers 409 (documented) or 406 (seen): read it again first."""
+        return self._request("PUT", f"/v1/contacts/{_segment(contact_id)}", json=payload)
 
     def create_voucher(self, payload):
         return self._request("POST", "/v1/vouchers", json=payload)

@@ -22,4 +22,5 @@ from . import (
     res_config_settings,
     res_config_settings_payments,
     res_partner,
+    res_partner_contact_update,
 )

@@ -7,14 +7,18 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
 from ..lexware.contact import ContactData, build_contact
+from ..lexware.contact_update import contact_fingerprint
 from ..lexware.errors import LexwareOutcomeUnknownError, LexwareRetryableError
 
 _logger = logging.getLogger(__name__)
 
 # The link to the customer's contact in Lexware, kept by the transfer alone: pointed
 # elsewhere it books invoices on another customer, cleared it makes Lexware a second
-# contact (Lexware cannot delete contacts).
-CONTACT_FIELDS = frozenset({"lexware_contact_id", "lexware_contact_unsure"})
+# contact (Lexware cannot delete contacts); a forged fingerprint keeps the contact from
+# being updated.
+CONTACT_FIELDS = frozenset(
+    {"lexware_contact_id", "lexware_contact_unsure", "lexware_contact_fingerprint"}
+)
 
 
 class LexwareContactUnsureError(LexwareRetryableError):
@@ -86,7 +90,8 @@ class ResPartner(models.Model):
         """The `EnsuredContact` of `company` for this customer.
 
         `self` is the commercial partner. A new contact's id is committed at once, so a
-        crash afterwards does not create the contact a second time.
+        crash afterwards does not create the contact a second time. A known contact is
+        brought up to Odoo's data first, where it changed (`_lexware_keep_contact_current`).
         """
         self.ensure_one()
         partner = self.sudo().with_company(company)
@@ -97,6 +102,7 @@ class ResPartner(models.Model):
         ):
             return EnsuredContact(None, False)
         if partner.lexware_contact_id:
+            partner._lexware_keep_contact_current(client, commit)
             return EnsuredContact(partner.lexware_contact_id, False)
         if partner.lexware_contact_unsure:
             found = partner._lexware_find_contact(client)
@@ -116,7 +122,13 @@ class ResPartner(models.Model):
             raise LexwareContactUnsureError(
                 str(error), status=error.status, kind=error.kind
             ) from None
-        partner.write({"lexware_contact_id": answer["id"], "lexware_contact_unsure": False})
+        partner.write(
+            {
+                "lexware_contact_id": answer["id"],
+                "lexware_contact_unsure": False,
+                "lexware_contact_fingerprint": contact_fingerprint(payload),
+            }
+        )
         commit()
         return EnsuredContact(answer["id"], True)
 

@@ -3,6 +3,7 @@ from . import (
     test_connect_browser,
     test_connect_guard,
     test_connect_history,
+    test_contacts_update,
     test_export,
     test_export_resume,
     test_hostile_input,

@@ -1,1 +1,1 @@
-from . import lexware_export_wizard
+from . import base_partner_merge, lexware_export_wizard

@@ -1,6 +1,7 @@
 """/v1/contacts: creation rules, customer numbers, search semantics, versioned updates."""
 
 import pytest
+import requests
 from sandbox_helpers import Api, assert_regular_error, company, issues
 
 
@@ -190,3 +191,55 @@ def test_contact_with_several_entries_can_be_read_but_not_updated(api, sandbox):
     assert ("invalid_value", "contact") in issues(
         api.put(f"/v1/contacts/{contact_id}", json=update)
     )
+
+
+def test_put_replaces_the_whole_contact_and_raises_the_version(api, sandbox):
+    contact_id = create(api, company("Alt GmbH", note="Zahlt pünktlich"))
+    body = api.get(f"/v1/contacts/{contact_id}").json()
+    assert sandbox.counters()["contacts_read"] == 1
+    body["company"]["name"] = "Neu GmbH"
+    del body["note"]
+    assert api.put(f"/v1/contacts/{contact_id}", json=body).json()["version"] == 1
+    again = api.get(f"/v1/contacts/{contact_id}").json()
+    assert "note" not in again  # a PUT is no patch: what the body leaves out is gone
+    again["emailAddresses"] = {"business": ["neu@example.org"]}
+    assert api.put(f"/v1/contacts/{contact_id}", json=again).json()["version"] == 2
+    stored = sandbox.contacts()[0]
+    assert (stored["version"], stored["emailAddresses"]) == (2, {"business": ["neu@example.org"]})
+    assert sandbox.counters()["contacts_updated"] == 2
+
+
+def test_stale_version_can_answer_406_as_seen(api, sandbox):
+    sandbox.configure(stale_contact_status=406)
+    contact_id = create(api, company("Alt GmbH"))
+    api.put(f"/v1/contacts/{contact_id}", json=company("Neu GmbH"))
+    assert ("invalid_value", "version") in issues(
+        api.put(f"/v1/contacts/{contact_id}", json=company("Wieder Alt"))
+    )
+    assert sandbox.contacts()[0]["company"]["name"] == "Neu GmbH"
+    with pytest.raises(ValueError):
+        sandbox.configure(stale_contact_status=400)
+
+
+def test_web_app_edit_over_http_raises_the_version_and_locks_the_contact(api, sandbox):
+    contact_id = create(api, company("Viele GmbH"))
+    persons = [{"lastName": "Eins"}, {"lastName": "Zwei"}]
+    answer = requests.post(
+        f"{sandbox.url}/_sandbox/contact-edit",
+        json={
+            "contactId": contact_id,
+            "fields": {"company": {"name": "Viele GmbH", "contactPersons": persons}},
+        },
+        timeout=5,
+    )
+    assert answer.status_code == 200, answer.text
+    body = api.get(f"/v1/contacts/{contact_id}").json()
+    assert (body["version"], body["company"]["contactPersons"]) == (1, persons)
+    assert ("invalid_value", "contact") in issues(
+        api.put(f"/v1/contacts/{contact_id}", json=company("Viele GmbH", version=1))
+    )
+    assert sandbox.counters()["contacts_updated"] == 0
+    unknown = requests.post(
+        f"{sandbox.url}/_sandbox/contact-edit", json={"contactId": "nope", "fields": {}}, timeout=5
+    )
+    assert unknown.status_code == 404
