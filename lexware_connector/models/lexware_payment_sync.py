@@ -5,7 +5,11 @@ A run first takes up the events Lexware delivered; a run they woke before the re
 ends there. A regular run checks the event subscriptions (one list request per connection)
 and walks, one cycle per company with the sync on:
 1. the period: the voucher dates of its sent invoices and credit notes that Lexware has not
-   settled yet (paid, paid off, voided);
+   settled yet (paid, paid off, voided), and of those Odoo learnt a payment of within the
+   last TAKE_BACK_DAYS: a bank match the bookkeeper undoes makes a paid voucher open
+   again, mostly soon after the match. Later ones come by webhook (`payment.changed`);
+   the period only reaches further back when such a voucher is older than every open one,
+   and never keeps a voucher in it for longer;
 2. the voucherlist over that period, page by page, 250 vouchers a request: status and open
    amount of each, compared with what Odoo last saw;
 3. `/v1/payments/{id}` only for the vouchers whose status or open amount changed
@@ -41,6 +45,7 @@ _logger = logging.getLogger(__name__)
 MOVE_TYPES = ("out_invoice", "out_refund")
 # Vouchers of every status: a part payment leaves a voucher open with less to pay.
 ANY_STATUS = "any"
+TAKE_BACK_DAYS = 30
 
 
 class LexwarePaymentSync(models.AbstractModel):
@@ -149,7 +154,8 @@ class LexwarePaymentSync(models.AbstractModel):
     @api.model
     def _lexware_open_period(self, company):
         """The first and last voucher date (yyyy-MM-dd) of the company's sent invoices and
-        credit notes that Lexware has not settled."""
+        credit notes that Lexware has not settled, or that Odoo learnt a payment of lately
+        (Lexware may take it back)."""
         self.env.flush_all()
         self.env.cr.execute(
             """
@@ -159,9 +165,17 @@ class LexwarePaymentSync(models.AbstractModel):
                AND m.state = 'posted'
                AND m.move_type IN %s
                AND m.lexware_voucher_id IS NOT NULL
-               AND (m.lexware_voucher_status IS NULL OR m.lexware_voucher_status NOT IN %s)
+               AND (
+                    m.lexware_voucher_status IS NULL
+                    OR m.lexware_voucher_status NOT IN %s
+                    OR EXISTS (
+                        SELECT 1 FROM lexware_payment p
+                         WHERE p.move_id = m.id
+                           AND p.create_date > now() at time zone 'UTC' - %s * interval '1 day'
+                    )
+               )
             """,
-            (company.id, MOVE_TYPES, SETTLED_STATUSES),
+            (company.id, MOVE_TYPES, SETTLED_STATUSES, TAKE_BACK_DAYS),
         )
         first, last = self.env.cr.fetchone()
         if first is None:
