@@ -6,7 +6,7 @@ import datetime
 
 from odoo.tests import tagged
 
-from .test_payments_common import PaymentsCase
+from .test_payments_common import INVOICE_DATE, PaymentsCase
 from .test_webhooks_common import WebhookCase
 
 PAY_DAY = "2025-03-20"
@@ -48,6 +48,28 @@ class TestPaymentsTakenBack(PaymentsCase):
             [move.id],
         )
         self.assertEqual(self._sync(), 0, "settled for long: out of the polled period")
+
+    def test_a_voucher_paid_lately_before_the_open_ones_is_polled_for_being_open_only(self):
+        older = self._sent(invoice_date=INVOICE_DATE - datetime.timedelta(days=30))
+        self._sent()
+        self.sandbox.pay(older.lexware_voucher_id, date=PAY_DAY)
+        self._sync()
+        client_class = type(self.company._lexware_client())
+        asked = []
+
+        def voucherlist_page(client, types, date_from, date_to, page, status, size):
+            asked.append((date_from.isoformat(), date_to.isoformat(), status))
+            return page_of(client, types, date_from, date_to, page, status, size)
+
+        page_of = client_class.voucherlist_page
+        self.patch(client_class, "voucherlist_page", voucherlist_page)
+        self.sandbox.take_back_payment(older.lexware_voucher_id)
+        self.assertEqual(self._sync(), 2 + 1, "two pages, the payments of the one taken back")
+        self.assertEqual(
+            asked, [("2025-03-14", "2025-03-14", "any"), ("2025-02-12", "2025-03-13", "open")]
+        )
+        self.assertAlmostEqual(older.amount_residual, 119.0)
+        self.assertEqual(self._outcomes(older), ["taken_back"])
 
     def test_one_of_two_part_payments_taken_back(self):
         move = self._sent()
