@@ -23,6 +23,9 @@ Test controls, in Python on a `SandboxServer` and over HTTP under `/_sandbox/`
   leaves the voucher open with less to pay, the rest makes it `paid`, a cash discount
   (Skonto) settles it as `paidoff`; a voided voucher owes nothing. Refused ones answer 400.
   The voucher page at `/` has the same as buttons.
+- `take_back_payment(voucher_id, index=None)` / `POST /_sandbox/take-back {voucherId,
+  index?}`: the bookkeeper undoes a bank match: payment item `index` (default: the last
+  payment) goes, with the cash discount of its day; a paid voucher is `open` again.
 - `mark_paid(voucher_id)` / `POST /_sandbox/mark-paid {voucherId}` (pays in full) and
   `set_voucher_status(voucher_id, status)` / `POST /_sandbox/voucher-status
   {voucherId, voucherStatus}`: what the web app does; a voucher not `open` refuses PUT.

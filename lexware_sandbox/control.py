@@ -144,6 +144,13 @@ def _void(sandbox, request, body):
     return {"ok": True}
 
 
+def _take_back(sandbox, request, body):
+    """{voucherId, index?}: the payment item `index` (default: the last payment) taken
+    back, with the cash discount of its day."""
+    sandbox.take_back_payment(body["voucherId"], body.get("index"))
+    return {"ok": True}
+
+
 def _webhook_public_key(sandbox, request, body):
     return Response(sandbox.webhook_public_key(), content_type="application/x-pem-file")
 
@@ -173,6 +180,7 @@ ROUTES = {
     ("/_sandbox/fail-next", "POST"): _fail_next,
     ("/_sandbox/pay", "POST"): _pay,
     ("/_sandbox/void", "POST"): _void,
+    ("/_sandbox/take-back", "POST"): _take_back,
     ("/_sandbox/webhook-public-key", "GET"): _webhook_public_key,
     ("/_sandbox/webhook-deliveries", "GET"): _webhook_deliveries,
     ("/_sandbox/event-subscriptions", "GET"): _event_subscriptions,

@@ -10,7 +10,9 @@ Where Lexware's documentation is silent, the sandbox takes the strict reading:
   must be exactly what is open, and the voucher is `paidoff`;
 - only an open voucher can be voided; it keeps the items paid so far, owes nothing more
   and takes no further payment;
-- item amounts are positive for invoices and credit notes alike, as `openAmount` is.
+- item amounts are positive for invoices and credit notes alike, as `openAmount` is;
+- a payment taken back (the bookkeeper undoes its bank match) goes with the cash discount
+  of its posting date, and a settled voucher is open again.
 """
 
 from .dates import berlin_midnight, now_berlin, parse_date
@@ -85,6 +87,37 @@ def void(doc):
     if doc["voucherStatus"] not in PAYABLE:
         raise PaymentRefused(f"a voucher in status {doc['voucherStatus']} cannot be voided")
     return {"voucherStatus": "voided", "paidDate": None}
+
+
+def take_back(doc, index=None):
+    """The changed fields after the bookkeeper undoes the match of payment item `index`
+    (None: the last one that is not a cash discount). A cash discount is granted with the
+    payment of its day, so it goes with it; what is left open is owed again."""
+    if doc["voucherStatus"] not in PAYABLE + SETTLED:
+        raise PaymentRefused(f"a voucher in status {doc['voucherStatus']} keeps its payments")
+    current = items(doc)
+    if index is None:
+        payments_made = [
+            n for n, item in enumerate(current) if item["paymentItemType"] != CASH_DISCOUNT
+        ]
+        index = (payments_made or [len(current) - 1])[-1]
+    if not 0 <= index < len(current):
+        raise PaymentRefused(f"the voucher has no payment item {index}")
+    taken = current[index]
+    with_it = taken["paymentItemType"] != CASH_DISCOUNT
+    kept = [
+        item
+        for n, item in enumerate(current)
+        if n != index
+        and not (
+            with_it
+            and item["paymentItemType"] == CASH_DISCOUNT
+            and item["postingDate"] == taken["postingDate"]
+        )
+    ]
+    if doc["voucherStatus"] not in SETTLED:
+        return {"paymentItems": kept}
+    return {"paymentItems": kept, "voucherStatus": "open", "paidDate": None}
 
 
 def _posting_date(date):

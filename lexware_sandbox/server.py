@@ -251,6 +251,12 @@ class SandboxServer:
         """Voids an open voucher: it owes nothing more and takes no further payment."""
         self._change_voucher(voucher_id, payments.void)
 
+    def take_back_payment(self, voucher_id, index=None):
+        """Undoes the match of payment item `index` (None: the last payment), as the
+        bookkeeper does in the web app: the item goes, with the cash discount of its day,
+        and a paid voucher is open again with what is owed."""
+        self._change_voucher(voucher_id, lambda doc: payments.take_back(doc, index))
+
     def mark_paid(self, voucher_id):
         self.pay(voucher_id)
 

@@ -2,6 +2,7 @@ from . import (
     account_move,
     account_move_guard,
     account_move_payments,
+    account_move_payments_undo,
     account_move_voucher,
     account_tax,
     lexware_connection,

@@ -9,7 +9,8 @@ Each new payment item of Lexware's answer becomes, on its posting date:
 - a credit note set off: the invoice reconciled with its open credit note of that amount
   (or, on a credit note, with its invoice).
 Odoo's amount due then equals Lexware's open amount. Which item became what is kept in
-`lexware.payment`, so that nothing is registered twice.
+`lexware.payment`, so that nothing is registered twice; an item Lexware no longer lists is
+taken back first (`account_move_payments_undo.py`).
 """
 
 from decimal import Decimal
@@ -20,7 +21,7 @@ from odoo import Command, fields, models
 from odoo.tools import format_amount, format_date, groupby, plaintext2html
 
 from ..lexware.payments import CASH_DISCOUNT, CREDIT_NOTE, PAYMENT
-from .lexware_payment import LEFT_ALONE, REGISTERED, UNMATCHED, item_keys
+from .lexware_payment import CURRENT, LEFT_ALONE, REGISTERED, UNMATCHED, item_keys
 
 VOUCHER_STATUSES = [
     ("open", "Open"),
@@ -87,11 +88,16 @@ class AccountMove(models.Model):
         """Register Lexware's new payment items on this invoice and keep its status."""
         self.ensure_one()
         move = self.with_context(lang=self._lexware_payment_lang())
-        known = set(self.lexware_payment_ids.mapped("item_key"))
+        # What Lexware took back is undone first, so that nothing is counted twice.
+        left = move._lexware_take_back(payments)
+        current = self.lexware_payment_ids.filtered(lambda row: row.outcome in CURRENT)
+        known = set(current.mapped("item_key"))
         new = [(key, item) for key, item in item_keys(payments.items) if key not in known]
         if new:
             move._lexware_register(new, payments, journal)
         move._lexware_keep_status(payments)
+        if left:
+            move._lexware_message_kept(left, payments)
 
     def _lexware_register(self, new, payments, journal):
         still_due = cents(self.amount_residual) - payments.open_amount

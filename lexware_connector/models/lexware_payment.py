@@ -10,6 +10,7 @@ different items in.
 from collections import Counter
 
 from odoo import fields, models
+from odoo.tools import SQL
 
 from ..lexware.payments import CASH_DISCOUNT, CREDIT_NOTE, PAYMENT
 
@@ -21,11 +22,20 @@ ITEM_KINDS = [
 REGISTERED = "registered"
 LEFT_ALONE = "left_alone"
 UNMATCHED = "unmatched"
+# The item is gone from Lexware's answer: Odoo undid what it had booked for it (or had
+# booked nothing), or left it for the accountant since it was no longer Odoo's to undo.
+TAKEN_BACK = "taken_back"
+KEPT_IN_ODOO = "kept_in_odoo"
 OUTCOMES = [
     (REGISTERED, "Registered"),
     (LEFT_ALONE, "Already in Odoo"),
     (UNMATCHED, "No Counterpart in Odoo"),
+    (TAKEN_BACK, "Taken Back in Lexware"),
+    (KEPT_IN_ODOO, "Taken Back in Lexware, Kept in Odoo"),
 ]
+# The outcomes of items Lexware still lists: a key is one of these once per invoice. An
+# item taken back may come again (the same payment matched anew) and is then new.
+CURRENT = (REGISTERED, LEFT_ALONE, UNMATCHED)
 
 
 def item_keys(items):
@@ -62,10 +72,16 @@ class LexwarePayment(models.Model):
         help="The write-off of a cash discount, or the credit note set off.",
     )
 
+    # A partial unique index (`init`): constraints take no WHERE.
     _sql_constraints = [
-        (
-            "item_unique",
-            "unique(move_id, item_key)",
-            "A payment item from Lexware is registered only once.",
-        ),
+        ("item_unique", "", "A payment item from Lexware is registered only once."),
     ]
+
+    def init(self):
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS lexware_payment_item_unique "
+                "ON lexware_payment (move_id, item_key) WHERE outcome IN %s",
+                CURRENT,
+            )
+        )

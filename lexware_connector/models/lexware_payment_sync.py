@@ -5,7 +5,10 @@ A run first takes up the events Lexware delivered; a run they woke before the re
 ends there. A regular run checks the event subscriptions (one list request per connection)
 and walks, one cycle per company with the sync on:
 1. the period: the voucher dates of its sent invoices and credit notes that Lexware has not
-   settled yet (paid, paid off, voided);
+   settled yet (paid, paid off, voided); and, where they lie outside it, those Odoo learnt
+   a payment of within the last TAKE_BACK_DAYS, asking for the open vouchers only there: a
+   bank match the bookkeeper undoes makes a paid voucher open again, mostly soon after the
+   match (mostly one more page a cycle, if any; later ones come by webhook);
 2. the voucherlist over that period, page by page, 250 vouchers a request: status and open
    amount of each, compared with what Odoo last saw;
 3. `/v1/payments/{id}` only for the vouchers whose status or open amount changed
@@ -41,6 +44,8 @@ _logger = logging.getLogger(__name__)
 MOVE_TYPES = ("out_invoice", "out_refund")
 # Vouchers of every status: a part payment leaves a voucher open with less to pay.
 ANY_STATUS = "any"
+OPEN_STATUS = "open"
+TAKE_BACK_DAYS = 30
 
 
 class LexwarePaymentSync(models.AbstractModel):
@@ -137,19 +142,49 @@ class LexwarePaymentSync(models.AbstractModel):
 
     @api.model
     def _lexware_cursor(self, company):
-        """Where the walk goes on: the stored cursor, else a new cycle over the period of
-        what is still open; None when nothing is."""
+        """Where the walk goes on: the stored cursor, else a new cycle over the stretches
+        of `_lexware_stretches`; None when there are none."""
         if company.lexware_payment_cursor:
             return json.loads(company.lexware_payment_cursor)
-        first, last = self._lexware_open_period(company)
-        if first is None:
-            return None
-        return {"first": first, "last": last, "end": last, "page": 0}
+        stretches = self._lexware_stretches(company)
+        return self._lexware_stretch_cursor(stretches) if stretches else None
 
     @api.model
-    def _lexware_open_period(self, company):
-        """The first and last voucher date (yyyy-MM-dd) of the company's sent invoices and
-        credit notes that Lexware has not settled."""
+    def _lexware_stretch_cursor(self, stretches):
+        (first, last, status), *then = stretches
+        return {
+            "first": first,
+            "last": last,
+            "end": last,
+            "page": 0,
+            "status": status,
+            "then": then,
+        }
+
+    @api.model
+    def _lexware_stretches(self, company):
+        """[first, last, status] of the voucher dates (yyyy-MM-dd) a cycle walks: the period
+        of what Lexware has not settled, vouchers of every status; and where the vouchers
+        Odoo learnt a payment of lately lie outside it, their period, only the vouchers open
+        there (again): a settled one that stayed settled is not worth a page."""
+        first, last = self._lexware_period(company, settled=False)
+        lately_first, lately_last = self._lexware_period(company, settled=True)
+        day = datetime.timedelta(days=1)
+        if first is None:
+            stretches = [[lately_first, lately_last, OPEN_STATUS]] if lately_first else []
+        else:
+            stretches = [[first, last, ANY_STATUS]]
+            if lately_first and lately_first < first:
+                stretches.append([lately_first, first - day, OPEN_STATUS])
+            if lately_last and lately_last > last:
+                stretches.append([last + day, lately_last, OPEN_STATUS])
+        return [[start.isoformat(), stop.isoformat(), status] for start, stop, status in stretches]
+
+    @api.model
+    def _lexware_period(self, company, settled):
+        """The first and last voucher date of the company's sent invoices and credit notes
+        that Lexware has not settled, or (`settled`) has settled and Odoo learnt a payment
+        of within TAKE_BACK_DAYS."""
         self.env.flush_all()
         self.env.cr.execute(
             """
@@ -159,14 +194,16 @@ class LexwarePaymentSync(models.AbstractModel):
                AND m.state = 'posted'
                AND m.move_type IN %s
                AND m.lexware_voucher_id IS NOT NULL
-               AND (m.lexware_voucher_status IS NULL OR m.lexware_voucher_status NOT IN %s)
+               AND COALESCE(m.lexware_voucher_status IN %s, FALSE) = %s
+               AND (NOT %s OR EXISTS (
+                    SELECT 1 FROM lexware_payment p
+                     WHERE p.move_id = m.id
+                       AND p.create_date > now() at time zone 'UTC' - %s * interval '1 day'
+               ))
             """,
-            (company.id, MOVE_TYPES, SETTLED_STATUSES),
+            (company.id, MOVE_TYPES, SETTLED_STATUSES, settled, settled, TAKE_BACK_DAYS),
         )
-        first, last = self.env.cr.fetchone()
-        if first is None:
-            return None, None
-        return first.isoformat(), last.isoformat()
+        return self.env.cr.fetchone()
 
     @api.model
     def _lexware_walk_step(self, company, client, journal, cursor, clock):
@@ -175,8 +212,9 @@ class LexwarePaymentSync(models.AbstractModel):
         first = datetime.date.fromisoformat(cursor["first"])
         last = datetime.date.fromisoformat(cursor["last"])
         end = datetime.date.fromisoformat(cursor["end"])
+        status = cursor.get("status", ANY_STATUS)
         answer = client.voucherlist_page(
-            SALES_VOUCHER_TYPES, first, last, cursor["page"], ANY_STATUS, PAGE_SIZE_MAX
+            SALES_VOUCHER_TYPES, first, last, cursor["page"], status, PAGE_SIZE_MAX
         )
         if answer.get("totalElements", 0) > SEARCH_WINDOW and first < last:
             # Lexware answers no page past its search window: walk the first half first.
@@ -195,12 +233,9 @@ class LexwarePaymentSync(models.AbstractModel):
             return {**cursor, "page": cursor["page"] + 1}
         if last < end:
             following = last + datetime.timedelta(days=1)
-            return {
-                "first": following.isoformat(),
-                "last": cursor["end"],
-                "end": cursor["end"],
-                "page": 0,
-            }
+            return {**cursor, "first": following.isoformat(), "last": cursor["end"], "page": 0}
+        if cursor.get("then"):
+            return self._lexware_stretch_cursor(cursor["then"])
         return None
 
     @api.model

@@ -205,3 +205,30 @@ def test_the_voucher_page_pays_in_parts_with_skonto_and_voids(api, sandbox):
     assert "100.00" in html
     refused = requests.post(f"{page}{voided}/pay", data={}, allow_redirects=False, timeout=5)
     assert refused.status_code == 400
+
+
+def test_a_payment_taken_back_is_owed_again_and_takes_its_skonto_with_it(api, sandbox):
+    part, discounted = booked(api), booked(api)
+    sandbox.pay(part, 19.0, date="2026-11-30")
+    sandbox.pay(part, date="2026-12-01")
+    sandbox.pay_with_discount(discounted, 116.62, 2.38, date="2026-12-01")
+    sandbox.take_back_payment(part)
+    control = sandbox.url + "/_sandbox/take-back"
+    assert requests.post(control, json={"voucherId": discounted}, timeout=5).ok
+    answer = payments(api, part)
+    assert (answer["voucherStatus"], answer["openAmount"]) == ("open", 100.0)
+    assert [item["amount"] for item in answer["paymentItems"]] == [19.0]
+    assert "paidDate" not in answer
+    answer = payments(api, discounted)
+    assert (answer["voucherStatus"], answer["openAmount"]) == ("open", 119.0)
+    assert answer["paymentItems"] == []
+    listed = api.get(
+        "/v1/voucherlist",
+        params={"voucherType": "salesinvoice", "voucherStatus": "open"},
+    ).json()["content"]
+    assert {entry["id"]: entry["openAmount"] for entry in listed} == {
+        part: 100.0,
+        discounted: 119.0,
+    }
+    refused = requests.post(control, json={"voucherId": discounted}, timeout=5)
+    assert refused.status_code == 400
