@@ -249,10 +249,13 @@ class LexwareTransfer(models.Model):
             "claimed_at": fields.Datetime.now(),
             "attempts": self.attempts + 1,
         }
-        if self.state == SENDING:
-            # Claimed from a worker that died while sending: it may have posted.
-            values["outcome_unknown"] = True
+        died_sending = self.state == SENDING
         self.write(values)
+        if died_sending:
+            # Claimed from a worker that died while sending: it may have posted the voucher,
+            # or the customer's contact.
+            self.outcome_unknown = True
+            self._lexware_forget_nothing(self.move_id)
 
     def _lexware_give_up_at_claim(self):
         if self.state == SENDING:

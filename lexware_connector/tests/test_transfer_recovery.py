@@ -12,6 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import config, format_amount, format_date, mute_logger
 
 from ..lexware.client import LexwareClient
+from ..lexware.contact import build_contact
 from ..lexware.errors import LexwareOutOfTimeError, LexwareRetryableError
 from ..models import lexware_transfer_cron
 from ..models.lexware_transfer import ADVISORY_LOCK_KEY, SETTLE_SENDING
@@ -256,6 +257,30 @@ class TestTransferRecovery(TransferCase):
             c for c in self.sandbox.contacts() if c.get("company", {}).get("name") == customer.name
         ]
         self.assertEqual(len(named), 1)
+
+    def test_a_contact_made_by_a_dead_worker_is_looked_up_not_created_again(self):
+        customer = self.customer.copy({"name": "Neukunde Estrich GmbH"})
+        move = self._invoice([(86.0, self.tax_19)], partner=customer)
+        partner = customer.with_company(self.company)
+        # The worker created the contact, then died before it stored the id.
+        made = self.company._lexware_client().create_contact(
+            build_contact(partner._lexware_contact_data())
+        )
+        move.lexware_transfer_ids.write(
+            {
+                "state": "sending",
+                "claimed_at": fields.Datetime.now() - SETTLE_SENDING - timedelta(seconds=1),
+                "attempts": 1,
+            }
+        )
+        self._run_cron()
+        self.assertEqual(move.lexware_state, "sent")
+        named = [
+            c for c in self.sandbox.contacts() if c.get("company", {}).get("name") == customer.name
+        ]
+        self.assertEqual([c["id"] for c in named], [made["id"]])
+        self.assertEqual(partner.lexware_contact_id, made["id"])
+        self.assertEqual(self._voucher(move)["contactId"], made["id"])
 
     def test_a_retry_that_is_due_goes_before_invoices_posted_after_it(self):
         self._known_customer()
