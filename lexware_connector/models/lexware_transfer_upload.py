@@ -76,8 +76,7 @@ class LexwareTransfer(models.Model):
             reason = self._lexware_xml_refused_words()
         elif len(xml.content) > MAX_FILE_SIZE:
             reason = self.env._(
-                "The XML file has %(size)s bytes; Lexware accepts at most 5 MB "
-                "(5,242,880 bytes).",
+                "The XML file has %(size)s bytes; Lexware accepts at most 5 MB (5,242,880 bytes).",
                 size=f"{len(xml.content):,}",
             )
         else:

@@ -142,3 +142,72 @@ class TestFacturX(DocumentCase):
         embedded = dict(OdooPdfFileReader(io.BytesIO(content), strict=False).getAttachments())
         self.assertIn("factur-x.xml", embedded)
         self.assertIn(move.name.encode(), embedded["factur-x.xml"])
+
+
+class TestXRechnung(DocumentCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.partner_id.write(
+            {"phone": "+49 30 1234567", "email": "rechnung@firma.example", "vat": "DE123456788"}
+        )
+        cls.public_customer = cls.customer.copy(
+            {"name": "Stadtwerke Berlin", "vat": "DE123456788", "invoice_edi_format": "xrechnung"}
+        )
+
+    def _xml_invoice(self, amount=10.0):
+        return self._invoice([(amount, self.tax_19)], partner=self.public_customer)
+
+    def _e_invoice_organization(self):
+        key = f"key-e-invoice-{self._testMethodName}"
+        self.organization_id = self.sandbox.add_organization(
+            "Org E-Rechnung", api_key=key, e_invoice=True
+        )
+        self._connect_company(self.company, api_key=key)
+
+    def test_the_xml_goes_beside_the_pdf_where_lexware_takes_xml(self):
+        self._e_invoice_organization()
+        move = self._xml_invoice()
+
+        self._run_cron()
+
+        self.assertEqual(move.lexware_state, "sent")
+        self.assertTrue(move.ubl_cii_xml_id)
+        self.assertEqual(
+            self._uploaded(move),
+            [
+                (move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw),
+                (move.ubl_cii_xml_id.name, move.ubl_cii_xml_id.raw),
+            ],
+        )
+
+    def test_where_lexware_refuses_xml_the_pdf_goes_alone_and_the_invoice_says_so(self):
+        self._known_customer()
+        first = self._xml_invoice()
+        self._make_documents()
+        self.assertTrue(first.ubl_cii_xml_id, "Odoo made the XRechnung XML")
+        requests = self._requests()
+
+        self._run_cron()
+
+        self.assertEqual(first.lexware_state, "sent")
+        self.assertEqual(
+            self._uploaded(first),
+            [(first.invoice_pdf_report_id.name, first.invoice_pdf_report_id.raw)],
+        )
+        notes = first.message_ids.mapped("body")
+        self.assertTrue(any("without the XRechnung XML" in body for body in notes), notes)
+        self.assertTrue(any("e-invoice feature" in body for body in notes), notes)
+        # contact, voucher, PDF, the refused XML
+        self.assertEqual(self._requests() - requests, 4)
+
+        # The refusal is remembered: the next invoice costs no XML request.
+        second = self._xml_invoice(20.0)
+        self._make_documents()
+        requests = self._requests()
+        self._run_cron()
+        self.assertEqual(second.lexware_state, "sent")
+        self.assertEqual(self._requests() - requests, 2, "voucher and PDF")
+        self.assertTrue(second.ubl_cii_xml_id)
+        notes = second.message_ids.mapped("body")
+        self.assertTrue(any("without the XRechnung XML" in body for body in notes), notes)
