@@ -8,6 +8,7 @@ Lexware hold one document, rendered once. Nothing is sent here: no email, no Pep
 """
 
 import logging
+import time
 from typing import NamedTuple
 
 from markupsafe import Markup
@@ -22,6 +23,17 @@ _logger = logging.getLogger(__name__)
 
 # The e-invoice format whose XML goes to Lexware beside the PDF (Lexware reads XRechnung).
 XRECHNUNG = "xrechnung"
+# wkhtmltopdf without Odoo's patched Qt cannot render several documents in one run: each
+# batch would fail and be made again one by one. After a batch failed, this process
+# renders one invoice at a time for a while (per database, in time.monotonic() seconds).
+SINGLE_RENDERING_SECONDS = 3600.0
+_batch_failed_at = {}
+
+
+def batches_fail(dbname):
+    """Whether a batch rendering failed in this process lately, for database `dbname`."""
+    failed_at = _batch_failed_at.get(dbname)
+    return failed_at is not None and time.monotonic() - failed_at < SINGLE_RENDERING_SECONDS
 
 
 class InvoiceFile(NamedTuple):
@@ -56,6 +68,7 @@ class AccountMove(models.Model):
         except Exception as error:  # pylint: disable=broad-exception-caught
             if len(self) > 1:
                 _logger.info("Lexware: a batch of %s documents failed; one by one", len(self))
+                _batch_failed_at[self.env.cr.dbname] = time.monotonic()
                 failures = {}
                 for move in self:
                     failures.update(move._lexware_generate_batch())

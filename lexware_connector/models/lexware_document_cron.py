@@ -15,13 +15,16 @@ import time
 
 from odoo import api, models
 
+from .account_move_document import batches_fail
 from .lexware_states import CONNECTED_SQL, DOCUMENT_READY_SQL, PENDING
 from .lexware_transfer import ENGINE_LOG
 
 _logger = logging.getLogger(ENGINE_LOG)
 
-# Invoices rendered in one wkhtmltopdf run.
+# Invoices rendered in one wkhtmltopdf run; a run starts with a small batch, so that the
+# transfer has its first documents soon.
 DOCUMENT_BATCH = 10
+FIRST_BATCH = 2
 # One run starts batches for at most this long, so that the other crons get their turn; a
 # batch takes about DOCUMENT_BATCH seconds at worst, well inside the worker's time limit.
 DOCUMENT_TIME_BUDGET = 30.0
@@ -37,7 +40,10 @@ class LexwareTransfer(models.Model):
         began = time.monotonic()
         made = 0
         while True:
-            rows = self._lexware_claim_undocumented(batch_size)
+            size = min(FIRST_BATCH if not made else batch_size, batch_size)
+            if batches_fail(self.env.cr.dbname):
+                size = 1
+            rows = self._lexware_claim_undocumented(size)
             if not rows:
                 break
             rows._lexware_make_documents()

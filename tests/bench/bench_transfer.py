@@ -184,7 +184,8 @@ def bench_throughput(registry, admin_id, sandbox, count, pdf):
     rate = count / elapsed
     bound = 2.0 / per_invoice
     print(
-        f"{count} queued invoices, PDFs pre-stored, at 2 req/s: {elapsed:.1f} s, {rate:.3f} invoices/s; "
+        f"{count} queued invoices, PDFs pre-stored, at 2 req/s: {elapsed:.1f} s, "
+        f"{rate:.3f} invoices/s; "
         f"bound 2 / {per_invoice:.2f} requests per invoice = {bound:.3f} invoices/s "
         f"-> {100 * rate / bound:.1f} % of the bound (target >= 95 %, 2.0 requests per invoice); "
         f"states {sorted(states)}; rate limited answers {sandbox.counters().get('rate_limited', 0)}"
