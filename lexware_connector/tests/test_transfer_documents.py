@@ -7,6 +7,7 @@ from unittest.mock import patch
 from odoo.tools import config
 from odoo.tools.pdf import OdooPdfFileReader
 
+from ..models.account_move_document import _batch_failed_at
 from .test_transfer_common import FAKE_PDF, TransferCase
 
 
@@ -14,6 +15,9 @@ class DocumentCase(TransferCase):
     def setUp(self):
         super().setUp()
         self.renderings = []
+        # Each test starts as a fresh process does: batches not known to fail.
+        _batch_failed_at.pop(self.env.cr.dbname, None)
+        self.addCleanup(_batch_failed_at.pop, self.env.cr.dbname, None)
 
     def _counting(self, broken_ref=None):
         """The fake rendering, counting what it renders; an invoice with `broken_ref` as
@@ -45,10 +49,12 @@ class TestDocumentsAhead(DocumentCase):
         moves = [self._invoice([(10.0 + n, self.tax_19)]) for n in range(2)]
         self.assertFalse(self.renderings, "posting renders nothing")
         requests = self._requests()
+        triggers = self._transfer_triggers()
 
         self.assertEqual(self._make_documents(), 2)
 
         self.assertEqual(self._requests(), requests, "making documents asks Lexware nothing")
+        self.assertGreater(self._transfer_triggers(), triggers, "the transfer is woken")
         self.assertEqual(sorted(self.renderings), sorted(m.id for m in moves))
         for move in moves:
             self.assertEqual(move.lexware_state, "pending")
