@@ -128,11 +128,12 @@ class AccountMove(models.Model):
         attachment = move.invoice_pdf_report_id
         content = attachment.raw
         if len(content) > MAX_FILE_SIZE:
+            size = f"{len(content):,}"
             raise LexwareTransferFailure(
                 self.env._(
                     "The invoice PDF has %(size)s bytes; Lexware accepts at most 5 MB "
                     "(5,242,880 bytes).",
-                    size=f"{len(content):,}",
+                    size=size,
                 )
             )
         return InvoiceFile(move._lexware_filename(attachment, ".pdf"), content)

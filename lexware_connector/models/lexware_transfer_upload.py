@@ -75,9 +75,10 @@ class LexwareTransfer(models.Model):
         if refused and refused > fields.Datetime.now() - XML_REFUSAL_KEPT:
             reason = self._lexware_xml_refused_words()
         elif len(xml.content) > MAX_FILE_SIZE:
+            size = f"{len(xml.content):,}"
             reason = self.env._(
                 "The XML file has %(size)s bytes; Lexware accepts at most 5 MB (5,242,880 bytes).",
-                size=f"{len(xml.content):,}",
+                size=size,
             )
         else:
             try:
