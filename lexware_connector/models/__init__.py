@@ -1,5 +1,6 @@
 from . import (
     account_move,
+    account_move_document,
     account_move_guard,
     account_move_payments,
     account_move_payments_undo,
@@ -8,6 +9,7 @@ from . import (
     lexware_connection,
     lexware_connection_oauth,
     lexware_connection_subscriptions,
+    lexware_document_cron,
     lexware_event_subscription,
     lexware_export_run,
     lexware_export_run_check,
@@ -17,6 +19,7 @@ from . import (
     lexware_transfer,
     lexware_transfer_cron,
     lexware_transfer_send,
+    lexware_transfer_upload,
     lexware_webhook_event,
     res_company,
     res_company_payments,

@@ -1,7 +1,6 @@
 """A customer invoice as Lexware books it: checked for what Lexware cannot book, turned
-into `lexware/` plain data (`InvoiceData`), and its own PDF."""
+into `lexware/` plain data (`InvoiceData`)."""
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -11,10 +10,8 @@ from odoo import models
 from odoo.tools import float_repr, float_round, format_amount
 
 from ..lexware.categories import OSS_KINDS, SPECIAL_KINDS
-from ..lexware.voucher import MAX_FILE_SIZE, REMARK_LIMIT, InvoiceData, VoucherLine
+from ..lexware.voucher import REMARK_LIMIT, InvoiceData, VoucherLine
 from .lexware_transfer import LexwareTransferFailure
-
-_logger = logging.getLogger(__name__)
 
 
 class TaxedLine(NamedTuple):
@@ -41,11 +38,6 @@ class BookedLines:
     cash_rounding: Decimal = Decimal(0)
     # Whether a product line's price includes its tax.
     tax_included: bool = False
-
-
-class InvoicePdf(NamedTuple):
-    filename: str
-    content: bytes
 
 
 class AccountMove(models.Model):
@@ -287,39 +279,3 @@ class AccountMove(models.Model):
                 ref = ref[: max(room - 1, 0)].rstrip() + "…"
             return "; ".join([head, ref, *notes])
         return "; ".join([head, *notes])
-
-    # -- the PDF --------------------------------------------------------------------------
-
-    def _lexware_invoice_pdf(self):
-        """The invoice's own PDF as `InvoicePdf`: the one Odoo stored for it, else rendered
-        now. Never another PDF of the chatter: the first one there may be the customer's
-        purchase order, attached to the draft."""
-        self.ensure_one()
-        filename = (self.name or "invoice").replace("/", "_") + ".pdf"
-        attachment = self.sudo().invoice_pdf_report_id
-        content = attachment.raw if attachment else self._lexware_render_pdf()
-        if len(content) > MAX_FILE_SIZE:
-            size = f"{len(content):,}"
-            raise LexwareTransferFailure(
-                self.env._(
-                    "The invoice PDF has %(size)s bytes; Lexware accepts at most 5 MB "
-                    "(5,242,880 bytes).",
-                    size=size,
-                )
-            )
-        return InvoicePdf(filename, content)
-
-    def _lexware_render_pdf(self):
-        try:
-            content, _format = (
-                self.env["ir.actions.report"]
-                .sudo()
-                .with_context(force_report_rendering=True)
-                ._render_qweb_pdf("account.account_invoices", res_ids=self.ids)
-            )
-        except Exception as error:
-            _logger.warning("Lexware: the PDF of invoice %s did not render", self.id, exc_info=True)
-            raise LexwareTransferFailure(
-                self.env._("The invoice PDF could not be rendered: %(error)s", error=error)
-            ) from None
-        return content

@@ -88,6 +88,13 @@ class LexwareConnection(models.Model):
         "category. Since then each rate and category goes as one item. A new connection "
         "asks Lexware again.",
     )
+    xml_refused = fields.Datetime(
+        string="Lexware Refused XML Files",
+        copy=False,
+        help="When Lexware last refused an invoice's XRechnung XML: the organisation takes "
+        "XML files only with its e-invoice feature on. For a while since, invoices go with "
+        "their PDF alone; a new connection asks Lexware again.",
+    )
     tax_tolerance = fields.Selection(
         [("strict", "Exact Amount Times Rate"), ("lenient", "Rounded Amount Times Rate")],
         string="Lexware's Tax Check",
@@ -264,6 +271,7 @@ class LexwareConnection(models.Model):
             "last_error": False,
             "repeated_items_refused": False,
             "tax_tolerance": False,
+            "xml_refused": False,
         }
         categories = self._read_posting_categories(client)
         if categories is not None:

@@ -112,6 +112,15 @@ DUE_SQL = f"""
 # `sending` rows go first when the cron claims.
 SENDING_FIRST_SQL = f"t.state = '{SENDING}' DESC"
 
+# The invoice's document is stored (Odoo's `invoice_pdf_report_id`, as Send & Print
+# stores it): the row goes without waiting for a rendering.
+DOCUMENT_READY_SQL = """EXISTS (
+    SELECT 1 FROM ir_attachment a
+     WHERE a.res_model = 'account.move'
+       AND a.res_field = 'invoice_pdf_report_file'
+       AND a.res_id = t.move_id
+)"""
+
 # An invoice Odoo itself never got into Lexware: no row at all, or a failed one Lexware
 # never saw (`is_never_sent`). Only such an invoice may be "found" under its number: Odoo's
 # own failures (a voucher booked but its file refused, a POST whose answer never came)

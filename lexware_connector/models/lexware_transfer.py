@@ -163,12 +163,19 @@ class LexwareTransfer(models.Model):
         if not queued.get("lexware_cron_triggered"):
             queued["lexware_cron_triggered"] = True
             self._lexware_trigger()
+            self._lexware_trigger_documents()
 
     @api.model
     def _lexware_trigger(self, at=None):
         cron = self.env.ref("lexware_connector.ir_cron_lexware_transfer", raise_if_not_found=False)
         if cron:
             cron.sudo()._trigger(at=at)
+
+    @api.model
+    def _lexware_trigger_documents(self):
+        cron = self.env.ref("lexware_connector.ir_cron_lexware_documents", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
 
     def action_retry(self):
         """Queue failed (or waiting) rows again at once: a billing user's action, like

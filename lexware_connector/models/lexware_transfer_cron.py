@@ -24,7 +24,14 @@ from odoo.service.server import SLEEP_INTERVAL
 from odoo.tools import config
 
 from ..lexware.client import DEFAULT_TIMEOUTS
-from .lexware_states import CONNECTED_SQL, DUE_SQL, PENDING, SENDING, SENDING_FIRST_SQL
+from .lexware_states import (
+    CONNECTED_SQL,
+    DOCUMENT_READY_SQL,
+    DUE_SQL,
+    PENDING,
+    SENDING,
+    SENDING_FIRST_SQL,
+)
 from .lexware_transfer import (
     ENGINE_LOG,
     MAX_ATTEMPTS,
@@ -46,7 +53,8 @@ _logger = logging.getLogger(ENGINE_LOG)
 ROW_TIME_MIN = float(sum(DEFAULT_TIMEOUTS))
 # ... and gets at most this much for its requests;
 ROW_TIME_MAX = 120.0
-# besides its requests it renders the PDF, writes the chatter and commits.
+# besides its requests it may render the PDF (when the document cron has not), writes the
+# chatter and commits.
 ROW_LOCAL_TIME = 10.0
 # A prefork cron worker tells the watchdog it is alive and then sleeps until a job is due
 # (at most SLEEP_INTERVAL and its jitter of up to 9 s) before it runs the jobs: that sleep
@@ -166,7 +174,11 @@ class LexwareTransfer(models.Model):
 
     @api.model
     def _lexware_claim(self, skipped_companies, company_ids=None):
-        """The next due row of a connected company, locked for this transaction, or None."""
+        """The next due row of a connected company, locked for this transaction, or None.
+
+        Rows whose document is made go first: the document cron renders ahead, in
+        batches, and this worker renders one itself only when no made one is left.
+        """
         self.env.flush_all()
         now = fields.Datetime.now()
         params = {
@@ -186,7 +198,8 @@ class LexwareTransfer(models.Model):
                AND {CONNECTED_SQL}
                AND t.company_id NOT IN %(skipped)s
                {company_filter}
-             ORDER BY {SENDING_FIRST_SQL}, COALESCE(t.next_attempt_at, t.create_date), t.id
+             ORDER BY {SENDING_FIRST_SQL}, {DOCUMENT_READY_SQL} DESC,
+                      COALESCE(t.next_attempt_at, t.create_date), t.id
              LIMIT 1
                FOR UPDATE OF t SKIP LOCKED
             """,  # noqa: S608 (fixed SQL, parameters bound)

@@ -2,7 +2,7 @@
 
 An attempt makes the steps left, each committed as soon as Lexware has seen it:
 
-    contact --POST voucher--> voucher id stored (commit) --POST file--> sent (commit)
+    contact --POST voucher--> voucher id stored (commit) --POST files--> sent (commit)
 
 (the customer's contact is made first, unless the invoice goes on the collective one).
 
@@ -40,7 +40,7 @@ from ..lexware.voucher import (
     tax_moves,
     voucher_type,
 )
-from .lexware_states import FAILED, PENDING, SENT
+from .lexware_states import FAILED, PENDING
 from .lexware_transfer import (
     ENGINE_LOG,
     LANDING_WAIT,
@@ -126,16 +126,15 @@ class LexwareTransfer(models.Model):
         move = self.move_id
         if not self.voucher_id and self.outcome_unknown:
             self._lexware_adopt_existing_voucher(client)
+        # The stored PDF (made now, should the document cron not have made it yet), before
+        # anything is posted: an invoice without one does not go.
+        pdf = move._lexware_invoice_pdf()
         if not self.voucher_id:
-            pdf = move._lexware_invoice_pdf()
             self._lexware_create_voucher(client)
             self._lexware_commit()
         else:
-            # An earlier attempt may have uploaded the file and died before it said so;
-            # a PDF rendered again differs by its creation date, Lexware's checksum
-            # would not recognise it.
+            # An earlier attempt may have uploaded the file and died before it said so.
             self._lexware_check_uploaded_file(client)
-            pdf = move._lexware_invoice_pdf()
         self._lexware_upload(client, pdf)
 
     # -- the voucher and its file ---------------------------------------------------------
@@ -283,30 +282,6 @@ class LexwareTransfer(models.Model):
             "Lexware: company %s: %s %s", company.id, probe, "refused" if refused else "accepted"
         )
         self._lexware_commit()
-
-    def _lexware_upload(self, client, pdf):
-        move = self.move_id
-        if not self.file_uploaded:
-            filename, content = pdf
-            self._lexware_note_post()
-            try:
-                client.upload_voucher_file(self.voucher_id, filename, content)
-            except LexwareOutcomeUnknownError as error:
-                # The same file twice is recognised by its checksum: repeating is safe.
-                raise LexwareRetryableError(
-                    str(error), status=error.status, kind=error.kind
-                ) from None
-        self.write(
-            {
-                "state": SENT,
-                "file_uploaded": True,
-                "sent_at": fields.Datetime.now(),
-                "last_error": False,
-                "next_attempt_at": False,
-                "outcome_unknown": False,
-            }
-        )
-        self._lexware_tell(move._lexware_message_sent, self.voucher_id)
 
     def _lexware_note_post(self):
         """On disk before a POST leaves: when a crash's row may be looked up safely."""

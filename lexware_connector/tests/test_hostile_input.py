@@ -16,7 +16,6 @@ row may leave anything in `sending`.
 
 import re
 from dataclasses import dataclass
-from unittest.mock import patch
 
 from psycopg2 import IntegrityError
 
@@ -332,17 +331,13 @@ class TestHostileInput(OssMixin, TransferCase):
 
     def _build_huge_pdf(self):
         move = self._invoice([(10.0, self.tax_19)], ref="huge pdf")
-        model = type(self.env["account.move"])
-        fake = model._lexware_render_pdf
 
         def render(record):
             if record.ref == "huge pdf":
                 return b"%PDF-1.4\n" + b"0" * 5_242_880
-            return fake(record)
+            return FAKE_PDF + record.name.encode()
 
-        patcher = patch.object(model, "_lexware_render_pdf", render)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self._fake_pdf_rendering(render)
         return move
 
     def _build_archived_partner(self):

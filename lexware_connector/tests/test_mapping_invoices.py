@@ -193,13 +193,8 @@ class TestRealPdf(TransferCase):
     def test_a_pdf_over_5_mb_fails_the_invoice(self):
         move = self._invoice([(10.0, self.tax_19)])
         huge = b"%PDF-1.4\n" + b"0" * 5_242_880
-        model = type(self.env["account.move"])
-        original = model._lexware_render_pdf
-        model._lexware_render_pdf = lambda self: huge
-        try:
-            self._run_cron()
-        finally:
-            model._lexware_render_pdf = original
+        self._fake_pdf_rendering(lambda _move: huge)
+        self._run_cron()
         self.assertEqual(move.lexware_state, "failed")
         self.assertIn("5 MB", move.lexware_error)
         self.assertFalse(self._vouchers(move))

@@ -12,6 +12,26 @@ from .common import LexwareSandboxCase
 FAKE_PDF = b"%PDF-1.4\n% lexware_connector test document\n"
 
 
+def fake_pdf_rendering(env, content_of=None):
+    """A patch of Odoo's PDF rendering in Send & Print (`_prepare_invoice_pdf_report`):
+    `content_of(move)` gives each invoice's PDF (FAKE_PDF and its number by default), or
+    raises as a failed rendering would. The rest of the generation is Odoo's."""
+    content_of = content_of or (lambda move: FAKE_PDF + move.name.encode())
+
+    def prepare(send, invoices_data):
+        for invoice, invoice_data in invoices_data.items():
+            invoice_data["pdf_attachment_values"] = {
+                "name": invoice._get_invoice_report_filename(),
+                "raw": content_of(invoice),
+                "mimetype": "application/pdf",
+                "res_model": invoice._name,
+                "res_id": invoice.id,
+                "res_field": "invoice_pdf_report_file",
+            }
+
+    return patch.object(type(env["account.move.send"]), "_prepare_invoice_pdf_report", prepare)
+
+
 def seed_for_504():
     """A sandbox seed whose first write fault is a 504 (carried out, then the gateway gave
     up)."""
@@ -66,13 +86,13 @@ class TransferCase(LexwareSandboxCase):
         )
         self._connect_company(self.company, api_key=key)
         if not self.render_real_pdf:
-            patcher = patch.object(
-                type(self.env["account.move"]),
-                "_lexware_render_pdf",
-                lambda move: FAKE_PDF + move.name.encode(),
-            )
-            patcher.start()
-            self.addCleanup(patcher.stop)
+            self._fake_pdf_rendering()
+
+    def _fake_pdf_rendering(self, content_of=None):
+        """Replace the PDF rendering (of the default fake) for the rest of the test."""
+        patcher = fake_pdf_rendering(self.env, content_of)
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
     # -- building invoices ----------------------------------------------------------------
 

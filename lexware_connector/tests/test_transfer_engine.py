@@ -77,7 +77,7 @@ class TestTransferHappyPath(TransferCase):
         )
         move.invalidate_recordset(["invoice_pdf_report_id"])
         self.assertEqual(move._lexware_invoice_pdf()[1], stored)
-        self.assertEqual(move._lexware_invoice_pdf()[0], move.name.replace("/", "_") + ".pdf")
+        self.assertEqual(move._lexware_invoice_pdf()[0], "stored.pdf")
 
     def test_a_pdf_in_the_chatter_is_not_taken_for_the_invoice(self):
         purchase_order = b"%PDF-1.4\n% the customer's purchase order\n"

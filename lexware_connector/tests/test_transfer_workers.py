@@ -9,6 +9,7 @@ import threading
 from odoo import Command, fields
 
 from .committed import CommittedCase
+from .test_transfer_common import fake_pdf_rendering
 
 INVOICES = 8
 
@@ -40,10 +41,11 @@ class TestTwoWorkers(CommittedCase):
             ]
         )
         created["moves"] = moves.ids
-        model = type(env["account.move"])
-        model._lexware_render_pdf_saved = model._lexware_render_pdf
-        model._lexware_render_pdf = lambda move: b"%PDF-1.4 worker test " + move.name.encode()
-        self.addCleanup(setattr, model, "_lexware_render_pdf", model._lexware_render_pdf_saved)
+        rendering = fake_pdf_rendering(
+            env, lambda move: b"%PDF-1.4 worker test " + move.name.encode()
+        )
+        rendering.start()
+        self.addCleanup(rendering.stop)
         moves.action_post()
         env.cr.commit()
         numbers = moves.mapped("name")
