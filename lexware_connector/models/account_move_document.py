@@ -7,13 +7,15 @@ later Send & Print takes the stored one instead of rendering again: the customer
 Lexware hold one document, rendered once. Nothing is sent here: no email, no Peppol.
 """
 
+import functools
 import logging
-import time
+import subprocess
 from typing import NamedTuple
 
 from markupsafe import Markup
 
 from odoo import models
+from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 from odoo.exceptions import UserError
 
 from ..lexware.voucher import MAX_FILE_SIZE
@@ -23,17 +25,21 @@ _logger = logging.getLogger(__name__)
 
 # The e-invoice format whose XML goes to Lexware beside the PDF (Lexware reads XRechnung).
 XRECHNUNG = "xrechnung"
-# wkhtmltopdf without Odoo's patched Qt cannot render several documents in one run: each
-# batch would fail and be made again one by one. After a batch failed, this process
-# renders one invoice at a time for a while (per database, in time.monotonic() seconds).
-SINGLE_RENDERING_SECONDS = 3600.0
-_batch_failed_at = {}
 
 
-def batches_fail(dbname):
-    """Whether a batch rendering failed in this process lately, for database `dbname`."""
-    failed_at = _batch_failed_at.get(dbname)
-    return failed_at is not None and time.monotonic() - failed_at < SINGLE_RENDERING_SECONDS
+@functools.cache
+def renders_batches():
+    """Whether this wkhtmltopdf has Odoo's patched Qt. Odoo splits the PDF of several
+    invoices rendered in one run by the outlines only that build writes; without them
+    (Debian's wkhtmltopdf, say) such a batch fails as a whole, so each invoice gets a run
+    of its own."""
+    try:
+        answer = subprocess.run(
+            [_get_wkhtmltopdf_bin(), "--version"], capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return b"patched qt" in answer.stdout.lower()
 
 
 class InvoiceFile(NamedTuple):
@@ -68,7 +74,6 @@ class AccountMove(models.Model):
         except Exception as error:  # pylint: disable=broad-exception-caught
             if len(self) > 1:
                 _logger.info("Lexware: a batch of %s documents failed; one by one", len(self))
-                _batch_failed_at[self.env.cr.dbname] = time.monotonic()
                 failures = {}
                 for move in self:
                     failures.update(move._lexware_generate_batch())

@@ -15,7 +15,7 @@ import time
 
 from odoo import api, models
 
-from .account_move_document import batches_fail
+from .account_move_document import renders_batches
 from .lexware_states import CONNECTED_SQL, DOCUMENT_READY_SQL, PENDING
 from .lexware_transfer import ENGINE_LOG
 
@@ -41,7 +41,7 @@ class LexwareTransfer(models.Model):
         made = 0
         while True:
             size = min(FIRST_BATCH if not made else batch_size, batch_size)
-            if batches_fail(self.env.cr.dbname):
+            if not renders_batches():
                 size = 1
             rows = self._lexware_claim_undocumented(size)
             if not rows:

@@ -7,7 +7,7 @@ from unittest.mock import patch
 from odoo.tools import config
 from odoo.tools.pdf import OdooPdfFileReader
 
-from ..models.account_move_document import _batch_failed_at
+from ..models import account_move_document, lexware_document_cron
 from .test_transfer_common import FAKE_PDF, TransferCase
 
 
@@ -15,9 +15,10 @@ class DocumentCase(TransferCase):
     def setUp(self):
         super().setUp()
         self.renderings = []
-        # Each test starts as a fresh process does: batches not known to fail.
-        _batch_failed_at.pop(self.env.cr.dbname, None)
-        self.addCleanup(_batch_failed_at.pop, self.env.cr.dbname, None)
+        # As with Odoo's patched wkhtmltopdf: several invoices in one rendering.
+        patcher = patch.object(lexware_document_cron, "renders_batches", return_value=True)
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
     def _counting(self, broken_ref=None):
         """The fake rendering, counting what it renders; an invoice with `broken_ref` as
@@ -30,6 +31,21 @@ class DocumentCase(TransferCase):
             return FAKE_PDF + move.name.encode()
 
         self._fake_pdf_rendering(render)
+
+    def _batch_sizes(self):
+        """The number of invoices of each rendering from now on."""
+        sizes = []
+        send_model = type(self.env["account.move.send"])
+        rendering = send_model._prepare_invoice_pdf_report
+
+        def prepare(send, invoices_data):
+            sizes.append(len(invoices_data))
+            return rendering(send, invoices_data)
+
+        patcher = patch.object(send_model, "_prepare_invoice_pdf_report", prepare)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        return sizes
 
     def _make_documents(self):
         return self.env["lexware.transfer"]._cron_make_documents()
@@ -82,6 +98,35 @@ class TestDocumentsAhead(DocumentCase):
             mail.attachment_ids.filtered(lambda a: a.mimetype == "application/pdf").raw,
             moves[0].invoice_pdf_report_id.raw,
         )
+
+    def test_patched_wkhtmltopdf_renders_batches_and_debians_one_invoice_a_run(self):
+        self._counting()
+        sizes = self._batch_sizes()
+        for n in range(3):
+            self._invoice([(10.0 + n, self.tax_19)])
+        self.assertEqual(self._make_documents(), 3)
+        self.assertEqual(sizes, [2, 1], "a small first batch, then the rest in one")
+
+        sizes.clear()
+        for n in range(2):
+            self._invoice([(20.0 + n, self.tax_19)])
+        with patch.object(lexware_document_cron, "renders_batches", return_value=False):
+            self.assertEqual(self._make_documents(), 2)
+        self.assertEqual(sizes, [1, 1])
+
+    def test_the_wkhtmltopdf_build_is_told_by_its_version(self):
+        for version, batches in (
+            (b"wkhtmltopdf 0.12.6.1 (with patched qt)", True),
+            (b"wkhtmltopdf 0.12.6", False),
+        ):
+            with (
+                self.subTest(version=version.decode()),
+                patch.object(account_move_document.subprocess, "run") as run,
+            ):
+                run.return_value.stdout = version
+                account_move_document.renders_batches.cache_clear()
+                self.addCleanup(account_move_document.renders_batches.cache_clear)
+                self.assertIs(account_move_document.renders_batches(), batches)
 
     def test_an_invoice_sent_by_send_and_print_first_goes_with_that_document(self):
         self._counting()
