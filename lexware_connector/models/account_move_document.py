@@ -132,6 +132,17 @@ class AccountMove(models.Model):
                 raise LexwareTransferFailure(self._lexware_pdf_failure(failure))
         attachment = move.invoice_pdf_report_id
         content = attachment.raw
+        if not content:
+            # Odoo reads a file missing from its filestore (a database restored without
+            # it, say) as empty: Lexware would keep an empty document for good.
+            raise LexwareTransferFailure(
+                self.env._(
+                    "The stored invoice PDF %(name)s is empty: its file is missing from "
+                    "Odoo's filestore. Restore the file, or delete the attachment so that "
+                    "Odoo makes the PDF again, then retry.",
+                    name=attachment.name,
+                )
+            )
         if len(content) > MAX_FILE_SIZE:
             size = f"{len(content):,}"
             raise LexwareTransferFailure(

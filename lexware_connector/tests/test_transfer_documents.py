@@ -174,6 +174,20 @@ class TestDocumentsAhead(DocumentCase):
         self.assertIn("wkhtmltopdf: Exit with code 1", bad.lexware_error)
         self.assertFalse(self._vouchers(bad))
 
+    def test_a_stored_pdf_missing_from_the_filestore_fails_the_invoice_not_uploaded_empty(self):
+        self._counting()
+        move = self._invoice([(10.0, self.tax_19)])
+        self._make_documents()
+        attachment = move.invoice_pdf_report_id
+        with patch.object(type(attachment), "_file_read", return_value=b""):
+            attachment.invalidate_recordset(["raw", "datas"])
+            self._run_cron()
+
+        self.assertEqual(move.lexware_state, "failed")
+        self.assertIn("missing from Odoo's filestore", move.lexware_error)
+        self.assertIn(attachment.name, move.lexware_error)
+        self.assertFalse(self._vouchers(move), "nothing goes without its document")
+
 
 class TestFacturX(DocumentCase):
     render_real_pdf = True
