@@ -59,6 +59,10 @@ class CommittedCase(LexwareSandboxMixin, TransactionCase):
         if created.get("moves"):
             ids = tuple(created["moves"])
             env.cr.execute("DELETE FROM lexware_transfer WHERE move_id IN %s", (ids,))
+            env.cr.execute(
+                "DELETE FROM ir_attachment WHERE res_model = 'account.move' AND res_id IN %s",
+                (ids,),
+            )
             env.cr.execute("DELETE FROM account_move_line WHERE move_id IN %s", (ids,))
             env.cr.execute("DELETE FROM account_move WHERE id IN %s", (ids,))
         if created.get("partner"):
