@@ -17,6 +17,7 @@ from markupsafe import Markup
 from odoo import models
 from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..lexware.voucher import MAX_FILE_SIZE
 from .lexware_transfer import LexwareTransferFailure
@@ -71,6 +72,9 @@ class AccountMove(models.Model):
         try:
             with self.env.cr.savepoint():
                 failures = self._lexware_generate_as_send_and_print()
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # Another renderer stored this document meanwhile: not the invoice's failure.
+            raise
         except Exception as error:  # pylint: disable=broad-exception-caught
             if len(self) > 1:
                 _logger.info("Lexware: a batch of %s documents failed; one by one", len(self))

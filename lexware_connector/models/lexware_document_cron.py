@@ -15,6 +15,7 @@ import threading
 import time
 
 from odoo import api, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from .account_move_document import renders_batches
 from .lexware_states import CONNECTED_SQL, DOCUMENT_READY_SQL, PENDING
@@ -51,20 +52,29 @@ class LexwareTransfer(models.Model):
         began = time.monotonic()
         made = 0
         while True:
-            size = min(FIRST_BATCH if not made else batch_size, batch_size)
-            if not renders_batches():
-                size = 1
-            rows = self._lexware_claim_undocumented(size)
-            if not rows:
-                break
-            rows._lexware_make_documents()
-            made += len(rows)
-            self._lexware_trigger()
-            self._lexware_commit()
             if time.monotonic() - began >= DOCUMENT_TIME_BUDGET:
                 # A fresh run takes the rest, in a watchdog period of its own.
                 self._lexware_trigger_documents()
                 break
+            size = (
+                1
+                if not renders_batches()
+                else min(FIRST_BATCH if not made else batch_size, batch_size)
+            )
+            rows = self._lexware_claim_undocumented(size)
+            if not rows:
+                break
+            try:
+                rows._lexware_make_documents()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
+                # A row claimed just as another renderer committed its document: this
+                # transaction's snapshot is older than that. A fresh one sees it made.
+                _logger.info("Lexware: documents made concurrently, claimed again: %s", error)
+                self._lexware_rollback()
+                continue
+            made += len(rows)
+            self._lexware_trigger()
+            self._lexware_commit()
         return made
 
     def _lexware_start_rendering_helper(self, batch_size):

@@ -4,6 +4,8 @@ stored on the invoice, made ahead of the transfer, uploaded byte for byte."""
 import io
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo.tools import config
 from odoo.tools.pdf import OdooPdfFileReader
 
@@ -113,6 +115,27 @@ class TestDocumentsAhead(DocumentCase):
         with patch.object(lexware_document_cron, "renders_batches", return_value=False):
             self.assertEqual(self._make_documents(), 2)
         self.assertEqual(sizes, [1, 1])
+
+    def test_a_document_another_renderer_stored_meanwhile_fails_no_invoice(self):
+        self._counting()
+        move = self._invoice([(10.0, self.tax_19)])
+        transfers = type(self.env["lexware.transfer"])
+        making = transfers._lexware_make_documents
+        conflicts = []
+
+        def conflict_once(rows):
+            if not conflicts:
+                conflicts.append(rows.move_id.id)
+                raise psycopg2.errors.SerializationFailure("concurrent update")
+            return making(rows)
+
+        with patch.object(transfers, "_lexware_make_documents", conflict_once):
+            self.assertEqual(self._make_documents(), 1)
+
+        self.assertEqual(conflicts, [move.id])
+        self.assertEqual(move.lexware_state, "pending")
+        self.assertFalse(move.lexware_error)
+        self.assertTrue(move.invoice_pdf_report_id)
 
     def test_the_wkhtmltopdf_build_is_told_by_its_version(self):
         for version, batches in (
