@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import format_amount, format_date
 
 from ..lexware.errors import (
@@ -51,6 +52,10 @@ from .lexware_transfer import (
 from .res_partner import LexwareContactUnsureError
 
 _logger = logging.getLogger(ENGINE_LOG)
+
+
+class LexwareDocumentBusy(Exception):
+    """Another transaction stored the invoice's document while this one made it too."""
 
 
 # A fresh contact may not be usable at once: one more try of the voucher after this pause.
@@ -112,6 +117,8 @@ class LexwareTransfer(models.Model):
             self._lexware_fail(str(error.args[0] if error.args else error))
         except LexwareError as error:
             self._lexware_retry_after_trouble(error)
+        except LexwareDocumentBusy:
+            self._lexware_wait_for_document()
         except Exception as error:  # pylint: disable=broad-exception-caught
             # A bug or a database hiccup must not stop the rest of the queue.
             _logger.exception(
@@ -128,7 +135,10 @@ class LexwareTransfer(models.Model):
             self._lexware_adopt_existing_voucher(client)
         # The stored PDF (made now, should the document cron not have made it yet), before
         # anything is posted: an invoice without one does not go.
-        pdf = move._lexware_invoice_pdf()
+        try:
+            pdf = move._lexware_invoice_pdf()
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise LexwareDocumentBusy() from None
         if not self.voucher_id:
             self._lexware_create_voucher(client)
             self._lexware_commit()
@@ -297,6 +307,19 @@ class LexwareTransfer(models.Model):
         self._lexware_rollback()
         self.write({"state": PENDING, "attempts": max(self.attempts - 1, 0)})
         self.company_id.sudo()._lexware_authorization_lost(error)
+
+    def _lexware_wait_for_document(self):
+        """The document cron stored the invoice's document while this attempt made it as
+        well, before anything went to Lexware: the row is due again at once, with the
+        stored document, and this attempt does not count."""
+        self._lexware_rollback()
+        self.write(
+            {
+                "state": PENDING,
+                "attempts": max(self.attempts - 1, 0),
+                "next_attempt_at": False,
+            }
+        )
 
     def _lexware_wait_for_fresh_run(self, clock):
         """The run's time is up, not Lexware's: the row is due again at once, and this

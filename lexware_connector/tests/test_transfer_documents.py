@@ -137,6 +137,29 @@ class TestDocumentsAhead(DocumentCase):
         self.assertFalse(move.lexware_error)
         self.assertTrue(move.invoice_pdf_report_id)
 
+    def test_a_document_the_document_cron_stored_meanwhile_delays_the_transfer_no_further(self):
+        self._counting()
+        self._known_customer()
+        move = self._invoice([(10.0, self.tax_19)])
+        moves = type(move)
+        pdf_of = moves._lexware_invoice_pdf
+        conflicts = []
+
+        def conflict_once(invoice):
+            if invoice == move and not conflicts:
+                conflicts.append(invoice.id)
+                raise psycopg2.errors.SerializationFailure("concurrent update")
+            return pdf_of(invoice)
+
+        with patch.object(moves, "_lexware_invoice_pdf", conflict_once):
+            self._run_cron()
+
+        self.assertEqual(conflicts, [move.id])
+        self.assertEqual(move.lexware_state, "sent")
+        self.assertFalse(move.lexware_error)
+        self.assertFalse(move.lexware_transfer_ids.outcome_unknown, "nothing to look up")
+        self.assertEqual(len(self._vouchers(move)), 1)
+
     def test_the_wkhtmltopdf_build_is_told_by_its_version(self):
         for version, batches in (
             (b"wkhtmltopdf 0.12.6.1 (with patched qt)", True),
