@@ -71,7 +71,9 @@ class LexwarePaymentSync(models.AbstractModel):
             companies = self.env["res.company"]
         else:
             companies = self._lexware_companies()
-            companies.lexware_connection_id._sync_subscriptions()
+            # Every connection, the payment sync's or not: token.revoked tells Odoo of a
+            # revoked access before the next invoice finds out.
+            self._lexware_connected_companies().lexware_connection_id._sync_subscriptions()
             self._lexware_commit()
         for company in companies:
             unfinished |= not self._lexware_sync_company(company, clock)
@@ -92,8 +94,11 @@ class LexwarePaymentSync(models.AbstractModel):
 
     @api.model
     def _lexware_companies(self):
-        companies = self.env["res.company"].sudo().search([("lexware_payment_sync", "=", True)])
-        return companies.filtered("lexware_connected")
+        return self._lexware_connected_companies().filtered("lexware_payment_sync")
+
+    @api.model
+    def _lexware_connected_companies(self):
+        return self.env["res.company"].sudo().search([("lexware_connected", "=", True)])
 
     @api.model
     def _lexware_sync_company(self, company, clock):

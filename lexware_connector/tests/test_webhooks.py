@@ -70,6 +70,18 @@ class TestWebhookSubscriptions(WebhookCase):
         self.assertNotEqual(subscriptions["payment.changed"], dropped)
         self.assertEqual(self._stored_subscriptions(), subscriptions)
 
+    def test_the_poll_keeps_token_revoked_where_the_payment_sync_is_off(self):
+        self.company.sudo().lexware_payment_sync = False
+        dropped = self._lexware_subscriptions()["token.revoked"]
+        key = f"key-{type(self).__name__}-{self._testMethodName}"
+        self._delete_at_lexware(dropped, key)
+        self._set_poll_due(True)
+        self._sync()
+        subscriptions = self._lexware_subscriptions()
+        self.assertEqual(set(subscriptions), {"token.revoked"})
+        self.assertNotEqual(subscriptions["token.revoked"], dropped)
+        self.assertEqual(self._stored_subscriptions(), subscriptions)
+
 
 @tagged("post_install", "-at_install")
 class TestWebhookDeliveries(WebhookCase):
