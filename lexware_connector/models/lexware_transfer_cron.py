@@ -262,13 +262,10 @@ class LexwareTransfer(models.Model):
             "claimed_at": fields.Datetime.now(),
             "attempts": self.attempts + 1,
         }
-        died_sending = self.state == SENDING
+        if self.state == SENDING:
+            # Claimed from a worker that died while sending: it may have posted.
+            values["outcome_unknown"] = True
         self.write(values)
-        if died_sending:
-            # Claimed from a worker that died while sending: it may have posted the voucher,
-            # or the customer's contact.
-            self.outcome_unknown = True
-            self._lexware_forget_nothing(self.move_id)
 
     def _lexware_give_up_at_claim(self):
         if self.state == SENDING:

@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError
 
 from ..lexware.contact import ContactData, build_contact
 from ..lexware.contact_update import contact_fingerprint
-from ..lexware.errors import LexwareOutcomeUnknownError, LexwareRetryableError
+from ..lexware.errors import LexwareError, LexwareOutcomeUnknownError, LexwareRetryableError
 
 _logger = logging.getLogger(__name__)
 
@@ -111,17 +111,25 @@ class ResPartner(models.Model):
                 commit()
                 return EnsuredContact(found, False)
         payload = build_contact(partner._lexware_contact_data())
+        # On disk before the POST leaves: should the worker die before it stores the
+        # answer, the next attempt for this customer, whichever invoice it is for, looks
+        # the contact up before it creates one.
+        partner.lexware_contact_unsure = True
+        commit()
         try:
             answer = client.create_contact(payload)
         except LexwareOutcomeUnknownError as error:
             # The contact may exist now, the voucher surely does not: the contact is looked
             # up before it is created again, the invoice is simply tried again later (and
             # may still go back to draft).
-            partner.lexware_contact_unsure = True
-            commit()
             raise LexwareContactUnsureError(
                 str(error), status=error.status, kind=error.kind
             ) from None
+        except LexwareError:
+            # Lexware answered: no contact was made.
+            partner.lexware_contact_unsure = False
+            commit()
+            raise
         partner.write(
             {
                 "lexware_contact_id": answer["id"],

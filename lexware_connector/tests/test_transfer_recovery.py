@@ -12,7 +12,6 @@ from odoo.exceptions import UserError
 from odoo.tools import config, format_amount, format_date, mute_logger
 
 from ..lexware.client import LexwareClient
-from ..lexware.contact import build_contact
 from ..lexware.errors import LexwareOutOfTimeError, LexwareRetryableError
 from ..models import lexware_transfer_cron
 from ..models.lexware_transfer import ADVISORY_LOCK_KEY, SETTLE_SENDING
@@ -258,29 +257,41 @@ class TestTransferRecovery(TransferCase):
         ]
         self.assertEqual(len(named), 1)
 
-    def test_a_contact_made_by_a_dead_worker_is_looked_up_not_created_again(self):
+    def test_a_contact_made_by_a_dead_worker_is_looked_up_for_the_customers_next_invoice(self):
         customer = self.customer.copy({"name": "Neukunde Estrich GmbH"})
-        move = self._invoice([(86.0, self.tax_19)], partner=customer)
-        partner = customer.with_company(self.company)
-        # The worker created the contact, then died before it stored the id.
-        made = self.company._lexware_client().create_contact(
-            build_contact(partner._lexware_contact_data())
+        first = self._invoice([(86.0, self.tax_19)], partner=customer)
+        client_class = type(self.company._lexware_client())
+        create_contact = client_class.create_contact
+
+        def made_then_killed(client, payload):
+            create_contact(client, payload)
+            raise KeyboardInterrupt  # SIGKILL: nothing after the POST runs
+
+        killed = False
+        # Not assertRaises: Odoo's rolls its block back, as no killed worker's database does.
+        with patch.object(client_class, "create_contact", made_then_killed):
+            try:
+                self._run_cron()
+            except KeyboardInterrupt:
+                killed = True
+        self.assertTrue(killed)
+        # As the dead worker left its row: sending, its POST just gone.
+        first.lexware_transfer_ids.write(
+            {"state": "sending", "claimed_at": fields.Datetime.now(), "attempts": 1}
         )
-        move.lexware_transfer_ids.write(
-            {
-                "state": "sending",
-                "claimed_at": fields.Datetime.now() - SETTLE_SENDING - timedelta(seconds=1),
-                "attempts": 1,
-            }
-        )
+        [made] = self.sandbox.contacts()[-1:]
+
+        # The customer's next invoice goes while the dead worker's row still settles.
+        second = self._invoice([(87.0, self.tax_19)], partner=customer)
         self._run_cron()
-        self.assertEqual(move.lexware_state, "sent")
+
+        self.assertEqual(second.lexware_state, "sent")
         named = [
             c for c in self.sandbox.contacts() if c.get("company", {}).get("name") == customer.name
         ]
         self.assertEqual([c["id"] for c in named], [made["id"]])
-        self.assertEqual(partner.lexware_contact_id, made["id"])
-        self.assertEqual(self._voucher(move)["contactId"], made["id"])
+        self.assertEqual(customer.with_company(self.company).lexware_contact_id, made["id"])
+        self.assertEqual(self._voucher(second)["contactId"], made["id"])
 
     def test_a_retry_that_is_due_goes_before_invoices_posted_after_it(self):
         self._known_customer()
